@@ -1,0 +1,146 @@
+"""Random-forest benchmarks, run as `uv run python bench/rf.py`; figures go in docs/benchmarks.md.
+
+(a) Progress overhead: a plain `RandomForestClassifier(n_estimators=N).fit` against
+    `train_forest` reporting every 10 trees, on the same synthetic data and the same `n_jobs`;
+    the median of a few repeats each, and their ratio (target <= 1.15x).
+(b) GET status p99 while a 500-tree forest trains: added by the lead once the API exists
+    (see `bench_status_p99_while_training`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.model_selection import train_test_split
+
+from mlcanvas.rf import RFHyperparameters, RFProgress, train_forest
+
+logger = logging.getLogger("bench.rf")
+
+
+@dataclass(frozen=True)
+class OverheadResult:
+    n_jobs: int
+    plain_s: float
+    progress_s: float
+    checkpoints: int
+
+    @property
+    def ratio(self) -> float:
+        return self.progress_s / self.plain_s
+
+
+def make_data(rows: int, features: int, seed: int) -> tuple[np.ndarray, ...]:
+    """A 3-class problem hard enough that trees grow deep (like real tabular data)."""
+    X, y = make_classification(
+        n_samples=rows,
+        n_features=features,
+        n_informative=features // 2,
+        n_classes=3,
+        flip_y=0.05,
+        random_state=seed,
+    )
+    return tuple(train_test_split(X, y, test_size=0.2, random_state=seed, stratify=y))
+
+
+def time_plain_fit(X_train: np.ndarray, y_train: np.ndarray, trees: int, n_jobs: int) -> float:
+    started = time.perf_counter()
+    RandomForestClassifier(n_estimators=trees, random_state=0, n_jobs=n_jobs).fit(X_train, y_train)
+    return time.perf_counter() - started
+
+
+def time_train_forest(
+    data: tuple[np.ndarray, ...], trees: int, log_every: int, n_jobs: int
+) -> tuple[float, int]:
+    X_train, X_test, y_train, y_test = data
+    hyperparameters = RFHyperparameters(n_estimators=trees, random_state=0)
+    started = time.perf_counter()
+    messages = list(
+        train_forest(
+            X_train,
+            y_train,
+            X_test,
+            y_test,
+            hyperparameters=hyperparameters,
+            log_every_trees=log_every,
+            class_names=["0", "1", "2"],
+            n_jobs=n_jobs,
+        )
+    )
+    elapsed = time.perf_counter() - started
+    return elapsed, sum(isinstance(m, RFProgress) for m in messages)
+
+
+def bench_progress_overhead(
+    data: tuple[np.ndarray, ...], trees: int, log_every: int, repeats: int, n_jobs: int
+) -> OverheadResult:
+    """Part (a): alternate plain and progress runs so drift hits both alike."""
+    plain: list[float] = []
+    progress: list[float] = []
+    checkpoints = 0
+    for _ in range(repeats):
+        plain.append(time_plain_fit(data[0], data[2], trees, n_jobs))
+        seconds, checkpoints = time_train_forest(data, trees, log_every, n_jobs)
+        progress.append(seconds)
+    return OverheadResult(
+        n_jobs, statistics.median(plain), statistics.median(progress), checkpoints
+    )
+
+
+def bench_status_p99_while_training() -> None:
+    """PART (b) GOES HERE: p99 of GET /api/rf/status while a 500-tree forest trains.
+
+    To be written by the lead once the API exists: start the stack, POST /api/rf/train with
+    n_estimators=500, poll GET /api/rf/status?job_id= until terminal, report p50/p99 latency.
+    """
+    logger.info("(b) GET status p99 while a 500-tree forest trains: not written yet (needs API)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5000)
+    parser.add_argument("--features", type=int, default=20)
+    parser.add_argument("--trees", type=int, default=300)
+    parser.add_argument("--log-every", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--n-jobs", type=int, nargs="+", default=[1, -1])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("mlcanvas").setLevel(logging.WARNING)
+
+    data = make_data(args.rows, args.features, seed=0)
+    logger.info(
+        "(a) progress overhead: %d train rows x %d features, %d trees, progress every %d, "
+        "median of %d, %d CPUs",
+        len(data[0]),
+        args.features,
+        args.trees,
+        args.log_every,
+        args.repeats,
+        os.cpu_count(),
+    )
+    logger.info("| n_jobs | plain fit (s) | train_forest (s) | checkpoints | ratio |")
+    logger.info("|---|---|---|---|---|")
+    for n_jobs in args.n_jobs:
+        result = bench_progress_overhead(data, args.trees, args.log_every, args.repeats, n_jobs)
+        logger.info(
+            "| %d | %.3f | %.3f | %d | %.3fx |",
+            result.n_jobs,
+            result.plain_s,
+            result.progress_s,
+            result.checkpoints,
+            result.ratio,
+        )
+    bench_status_p99_while_training()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Registers the work pool and the `train-nn` / `train-rf` deployments (idempotent).
+
+The deployments' job command hands each run to the warm forkserver through the stdlib launcher;
+the same deployments run unchanged on any standard Prefect worker if the command is overridden.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from uuid import UUID
+
+from prefect.client.orchestration import PrefectClient
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ObjectAlreadyExists
+from prefect.utilities.callables import parameter_schema
+from prefect.workers.process import ProcessWorker
+
+from mlcanvas.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS = {"train-nn": ("flows/train_nn.py", "train_nn"), "train-rf": ("flows/train_rf.py", "train_rf")}
+
+
+def forkserver_socket(settings: Settings) -> Path:
+    return settings.data_dir / "run" / "forkserver.sock"
+
+
+def launcher_command(settings: Settings) -> str:
+    return shlex.join(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            str(ROOT / "flows" / "launcher.py"),
+            str(forkserver_socket(settings)),
+            str(settings.cancel_grace_seconds),
+        ]
+    )
+
+
+async def ensure_work_pool(client: PrefectClient, settings: Settings) -> None:
+    template = ProcessWorker.get_default_base_job_template()
+    try:
+        await client.create_work_pool(
+            WorkPoolCreate(name=settings.work_pool, type="process", base_job_template=template)
+        )
+    except ObjectAlreadyExists:
+        pass
+
+
+async def register_deployments(client: PrefectClient, settings: Settings) -> dict[str, UUID]:
+    """Create or update both deployments; returns {flow name: deployment id}."""
+    from flows.train_nn import train_nn
+    from flows.train_rf import train_rf
+
+    await ensure_work_pool(client, settings)
+    ids: dict[str, UUID] = {}
+    for flow in (train_nn, train_rf):
+        path, func = FLOWS[flow.name]
+        flow_id = await client.create_flow(flow)
+        ids[flow.name] = await client.create_deployment(
+            flow_id=flow_id,
+            name=flow.name,
+            work_pool_name=settings.work_pool,
+            entrypoint=f"{path}:{func}",
+            path=str(ROOT),
+            pull_steps=[
+                {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
+            ],
+            job_variables={"command": launcher_command(settings), "working_dir": str(ROOT)},
+            parameter_openapi_schema=parameter_schema(flow).model_dump_for_openapi(),
+            description=flow.description,
+            tags=["mlcanvas"],
+            enforce_parameter_schema=False,
+        )
+    return ids

@@ -1,0 +1,1 @@
+"""Turning infer payloads into model inputs and model outputs into infer replies."""

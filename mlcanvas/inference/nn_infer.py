@@ -1,0 +1,143 @@
+"""NN infer payloads (contract §4): JSON `inputs` to a model batch, and logits to a reply.
+
+Every rejection is an `InferenceInputError` with the contract's message, never a torch
+traceback; the API answers it with 400 (§12.1: right-rank inputs with wrong dims gave 500).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from mlcanvas.errors import InferenceInputError
+
+MAX_INFER_ROWS = 4096
+"""Most rows one infer request may carry; bounds the memory and time of a CPU forward pass."""
+
+
+def prepare_inputs(inputs: Any, input_shape: list[int], *, what: str = "model") -> torch.Tensor:
+    """Map `inputs` onto the Input shape S as a float32 `[N, *S]` batch.
+
+    Accepted (rank r = len(S), E = prod(S)): rank r (a batch of 1), rank r+1 `[N, *S]`,
+    1-D with E values, and `[N, E]`. `what` names the model in the shape error, e.g.
+    "deployed model" for deployments.
+    """
+    expected = [int(dim) for dim in input_shape]
+    got_shape, values = _nested_shape_and_values(inputs)
+    if not got_shape:
+        raise InferenceInputError("inputs must be at least 1D")
+    try:
+        flat = torch.tensor(values, dtype=torch.float32)
+    except (OverflowError, TypeError, ValueError, RuntimeError) as exc:
+        raise _invalid("values must be finite numbers within float32 range") from exc
+    if not bool(torch.isfinite(flat).all()):
+        raise _invalid("values must be finite numbers within float32 range")
+    batch_shape = _batch_shape(got_shape, expected)
+    if batch_shape is None:
+        raise InferenceInputError(
+            f"Input tensor shape is incompatible with {what} input shape",
+            expected_shape=expected,
+            got_shape=got_shape,
+        )
+    rows = batch_shape[0]
+    if rows > MAX_INFER_ROWS:
+        raise InferenceInputError(
+            f"inputs has {rows} rows; at most {MAX_INFER_ROWS} rows are allowed per request",
+            max_rows=MAX_INFER_ROWS,
+            got_rows=rows,
+        )
+    return flat.reshape(batch_shape)
+
+
+def predict(module: nn.Module, x: torch.Tensor, *, return_probabilities: bool) -> dict[str, Any]:
+    """Forward one batch; plain lists ready for JSON (`probabilities` only when asked).
+
+    The module must already be in eval mode: predict never flips a live training model's
+    mode (§12.12), so serve a copy loaded from the artifact instead.
+    """
+    if module.training:
+        raise ValueError("predict needs a module in eval mode (load it from the artifact)")
+    device = next((param.device for param in module.parameters()), torch.device("cpu"))
+    with torch.inference_mode():
+        logits = module(x.to(device)).float().cpu()
+        if logits.dim() != 2:
+            raise ValueError(f"expected logits of shape [N, C], got {list(logits.shape)}")
+        reply: dict[str, Any] = {
+            "input_shape": list(x.shape),
+            "output_shape": list(logits.shape),
+            "logits": logits.tolist(),
+            "predictions": logits.argmax(dim=1).tolist(),
+        }
+        if return_probabilities:
+            reply["probabilities"] = torch.softmax(logits, dim=1).tolist()
+    return reply
+
+
+def _batch_shape(got: list[int], expected: list[int]) -> list[int] | None:
+    """The §4 table; None means the shape fits no row of it."""
+    element_count = math.prod(expected)
+    if got == expected:
+        return [1, *expected]
+    if len(got) == len(expected) + 1 and got[1:] == expected:
+        return [got[0], *expected]
+    if got == [element_count]:
+        return [1, *expected]
+    if len(got) == 2 and got[1] == element_count:
+        return [got[0], *expected]
+    return None
+
+
+def _nested_shape_and_values(payload: Any) -> tuple[list[int], list[int | float]]:
+    """Shape of a rectangular nested list of numbers and its values in row-major order.
+
+    Walks level by level (no recursion), so deep payloads cannot exhaust the stack.
+    """
+    shape: list[int] = []
+    level: list[Any] = [payload]
+    while isinstance(level[0], list | tuple):
+        depth, length = len(shape), len(level[0])
+        for item in level:
+            if not isinstance(item, list | tuple):
+                raise _invalid(
+                    f"ragged nested lists: a list and {_describe(item)} at depth {depth}"
+                )
+            if len(item) != length:
+                raise _invalid(
+                    f"ragged nested lists: lengths {length} and {len(item)} at depth {depth}"
+                )
+        shape.append(length)
+        level = [child for item in level for child in item]
+        if not level:
+            return shape, []
+    if not set(map(type, level)) <= {int, float}:  # fast path for plain JSON numbers
+        for item in level:
+            if not _is_number(item):
+                raise _invalid(f"expected numbers, got {_describe(item)} at depth {len(shape)}")
+    return shape, level
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    if _is_number(value):
+        return "a number"
+    return f"a value of type {type(value).__name__}"
+
+
+def _invalid(why: str) -> InferenceInputError:
+    return InferenceInputError(f"Invalid inputs payload: {why}")

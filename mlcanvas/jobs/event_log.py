@@ -1,0 +1,162 @@
+"""Durable, ordered, per-job event log readable from any process.
+
+Why a table of our own: appends must be ordered and cheap from the training child, reads must
+be cheap and incremental for many websocket watchers, and it must survive restarts. One table in
+a SQLAlchemy database (sqlite under the data dir by default; any SQLAlchemy URL, e.g. Postgres,
+when the API and executors run on different machines). Measured in docs/benchmarks.md.
+
+The same database holds stop requests, so a stop asked from any process reaches the loop.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
+
+_metadata = sa.MetaData()
+
+job_events = sa.Table(
+    "job_events",
+    _metadata,
+    sa.Column("job_id", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+stop_requests = sa.Table(
+    "stop_requests",
+    _metadata,
+    sa.Column("job_id", sa.String(32), primary_key=True),
+    sa.Column("requested_at", sa.Float, nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    job_id: str
+    seq: int
+    type: str
+    payload: dict[str, Any]
+    created_at: float
+
+    def message(self) -> dict[str, Any]:
+        """The websocket message: the payload with its `type`."""
+        return {"type": self.type, **self.payload}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class EventLog:
+    """Append/read job events and stop requests. Safe to share between threads."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = self._make_engine(url)
+        self._pid = _current_pid()
+        self._lock = threading.Lock()
+        _metadata.create_all(self._engine)
+
+    @staticmethod
+    def _make_engine(url: str) -> Engine:
+        if url.startswith("sqlite"):
+            engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+            sa_event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return sa.create_engine(url, pool_pre_ping=True)
+
+    @property
+    def engine(self) -> Engine:
+        # A forked child must not reuse the parent's pooled connections.
+        if self._pid != _current_pid():
+            self._engine.dispose(close=False)
+            self._pid = _current_pid()
+        return self._engine
+
+    def append(self, job_id: str, type_: str, payload: dict[str, Any]) -> int:
+        """Append one event; returns its sequence number (1-based, gap-free per job)."""
+        body = json.dumps(payload, allow_nan=False, default=float)
+        with self._lock, self.engine.begin() as conn:
+            last = conn.execute(
+                sa.select(sa.func.max(job_events.c.seq)).where(job_events.c.job_id == job_id)
+            ).scalar()
+            seq = (last or 0) + 1
+            conn.execute(
+                job_events.insert().values(
+                    job_id=job_id, seq=seq, type=type_, payload=body, created_at=time.time()
+                )
+            )
+        return seq
+
+    def read(self, job_id: str, after_seq: int = 0) -> list[JobEvent]:
+        """Events with seq > after_seq, in order."""
+        query = (
+            sa.select(job_events)
+            .where(job_events.c.job_id == job_id, job_events.c.seq > after_seq)
+            .order_by(job_events.c.seq)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            JobEvent(r.job_id, r.seq, r.type, json.loads(r.payload), r.created_at) for r in rows
+        ]
+
+    def last_of_type(self, job_id: str, types: tuple[str, ...]) -> JobEvent | None:
+        query = (
+            sa.select(job_events)
+            .where(job_events.c.job_id == job_id, job_events.c.type.in_(types))
+            .order_by(job_events.c.seq.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return JobEvent(row.job_id, row.seq, row.type, json.loads(row.payload), row.created_at)
+
+    def request_stop(self, job_id: str, source: str) -> None:
+        """Record a stop durably; idempotent (the first request wins)."""
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                sa.select(stop_requests.c.job_id).where(stop_requests.c.job_id == job_id)
+            ).first()
+            if exists is None:
+                conn.execute(
+                    stop_requests.insert().values(
+                        job_id=job_id, requested_at=time.time(), source=source
+                    )
+                )
+
+    def is_stop_requested(self, job_id: str) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(stop_requests.c.job_id).where(stop_requests.c.job_id == job_id)
+            ).first()
+        return row is not None
+
+
+def _current_pid() -> int:
+    return os.getpid()
+
+
+@lru_cache(maxsize=4)
+def get_event_log(url: str) -> EventLog:
+    """One EventLog per URL per process (engine set-up is not free)."""
+    return EventLog(url)

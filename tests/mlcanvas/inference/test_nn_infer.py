@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from mlcanvas.compile.module import build_module
+from mlcanvas.errors import InferenceInputError
+from mlcanvas.graph.layers import LayerSpec
+from mlcanvas.inference.nn_infer import MAX_INFER_ROWS, predict, prepare_inputs
+
+DIGITS = [1, 8, 8]  # r = 3, E = 64
+
+
+def _image(value: float = 0.0, shape: tuple[int, ...] = (1, 8, 8)) -> Any:
+    return torch.full(shape, value).tolist()
+
+
+def _digits_model() -> torch.nn.Module:
+    torch.manual_seed(0)
+    layers = [
+        LayerSpec("in", "Input", None, (1, 8, 8)),
+        LayerSpec("flat", "Flatten", (1, 8, 8), (64,)),
+        LayerSpec("hidden", "Dense", (64,), (16,), units=16, activation="relu"),
+        LayerSpec("drop", "Dropout", (16,), (16,), rate=0.5),
+        LayerSpec("out", "Output", (16,), (10,), units=10, activation="none"),
+    ]
+    return build_module(layers).eval()
+
+
+# --- the §4 table, one row each ----------------------------------------------------------
+
+
+def test_rank_r_is_a_batch_of_one() -> None:
+    x = prepare_inputs(_image(0.5), DIGITS)
+
+    assert x.shape == (1, 1, 8, 8)
+    assert x.dtype == torch.float32
+    assert bool((x == 0.5).all())
+
+
+def test_rank_r_plus_one_is_a_batch() -> None:
+    batch = [_image(float(i)) for i in range(3)]
+
+    x = prepare_inputs(batch, DIGITS)
+
+    assert x.shape == (3, 1, 8, 8)
+    assert x[2, 0, 7, 7].item() == 2.0
+
+
+def test_one_dimensional_with_e_values_is_one_image_in_row_major_order() -> None:
+    x = prepare_inputs(list(range(64)), DIGITS)
+
+    assert x.shape == (1, 1, 8, 8)
+    assert x[0, 0, 1, 0].item() == 8.0
+
+
+def test_n_by_e_is_a_batch_of_flat_images() -> None:
+    x = prepare_inputs([[float(i)] * 64 for i in range(5)], DIGITS)
+
+    assert x.shape == (5, 1, 8, 8)
+    assert x[4].unique().tolist() == [4.0]
+
+
+def test_rank_one_input_shape_accepts_a_vector_and_a_matrix() -> None:
+    assert prepare_inputs([1, 2, 3, 4], [4]).shape == (1, 4)
+    assert prepare_inputs([[1, 2, 3, 4], [5, 6, 7, 8]], [4]).shape == (2, 4)
+
+
+def test_rank_two_input_shape_prefers_the_exact_shape_then_flat_rows() -> None:
+    assert prepare_inputs([[1, 2, 3], [4, 5, 6]], [2, 3]).shape == (1, 2, 3)
+    assert prepare_inputs([[1, 2, 3, 4, 5, 6]] * 4, [2, 3]).shape == (4, 2, 3)
+
+
+def test_integers_tuples_and_float_subclasses_are_numbers_too() -> None:
+    x = prepare_inputs((1, 2, np.float64(3.0), 4), [4])
+
+    assert x.tolist() == [[1.0, 2.0, 3.0, 4.0]]
+
+
+@pytest.mark.parametrize("scalar", [3, 0.5, -1])
+def test_a_scalar_is_rejected(scalar: float) -> None:
+    with pytest.raises(InferenceInputError) as caught:
+        prepare_inputs(scalar, DIGITS)
+
+    assert caught.value.message == "inputs must be at least 1D"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "got_shape"),
+    [
+        (_image(0.0, (1, 28, 28)), [1, 28, 28]),  # the deployments probe on a digits model
+        (_image(0.0, (8, 8)), [8, 8]),
+        (_image(0.0, (8, 8, 1)), [8, 8, 1]),
+        ([_image(0.0, (1, 8, 7))] * 2, [2, 1, 8, 7]),
+        ([0.0] * 63, [63]),
+        ([[0.0] * 65] * 2, [2, 65]),
+        ([], [0]),
+        ([[]], [1, 0]),
+        ([[[[[0.0]]]]], [1, 1, 1, 1, 1]),
+    ],
+)
+def test_shapes_outside_the_table_name_both_shapes(inputs: Any, got_shape: list[int]) -> None:
+    with pytest.raises(InferenceInputError) as caught:
+        prepare_inputs(inputs, DIGITS)
+
+    assert caught.value.to_detail() == {
+        "message": "Input tensor shape is incompatible with model input shape",
+        "expected_shape": [1, 8, 8],
+        "got_shape": got_shape,
+    }
+
+
+def test_deployments_say_deployed_model() -> None:
+    with pytest.raises(InferenceInputError) as caught:
+        prepare_inputs(_image(0.0, (1, 28, 28)), DIGITS, what="deployed model")
+
+    assert caught.value.message == (
+        "Input tensor shape is incompatible with deployed model input shape"
+    )
+
+
+# --- not convertible: a clean 400, never a torch traceback ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("inputs", "why"),
+    [
+        (True, "expected numbers, got a boolean at depth 0"),
+        ([1.0, True, 0.0], "expected numbers, got a boolean at depth 1"),
+        ([[0.0, 1.0], [False, 1.0]], "expected numbers, got a boolean at depth 2"),
+        ("0.5", "expected numbers, got a string at depth 0"),
+        (["1", "2"], "expected numbers, got a string at depth 1"),
+        ([None, 1.0], "expected numbers, got null at depth 1"),
+        (None, "expected numbers, got null at depth 0"),
+        ({"pixels": [1, 2]}, "expected numbers, got an object at depth 0"),
+        ([1.0, [2.0]], "expected numbers, got a list at depth 1"),
+        ([[1.0], 2.0], "ragged nested lists: a list and a number at depth 1"),
+        ([[1.0, 2.0], [3.0]], "ragged nested lists: lengths 2 and 1 at depth 1"),
+        ([[[1.0]], [[1.0, 2.0]]], "ragged nested lists: lengths 1 and 2 at depth 2"),
+        ([1.0, float("nan")], "values must be finite numbers within float32 range"),
+        ([float("inf")], "values must be finite numbers within float32 range"),
+        ([1e39], "values must be finite numbers within float32 range"),
+        ([{1}], "expected numbers, got a value of type set at depth 1"),
+    ],
+)
+def test_unconvertible_payloads_say_why(inputs: Any, why: str) -> None:
+    with pytest.raises(InferenceInputError) as caught:
+        prepare_inputs(inputs, [2])
+
+    assert caught.value.message == f"Invalid inputs payload: {why}"
+
+
+def test_an_integer_beyond_float_range_is_invalid_not_a_crash() -> None:
+    with pytest.raises(InferenceInputError, match="^Invalid inputs payload: values must be finite"):
+        prepare_inputs([10**400, 1], [2])
+
+
+def test_very_deep_nesting_is_handled_without_recursion() -> None:
+    deep: Any = [1.0]
+    for _ in range(5000):
+        deep = [deep]
+
+    with pytest.raises(InferenceInputError) as caught:
+        prepare_inputs(deep, [1])
+
+    assert len(caught.value.extra["got_shape"]) == 5001
+
+
+# --- the batch limit ----------------------------------------------------------------------
+
+
+def test_the_row_limit_is_inclusive() -> None:
+    assert prepare_inputs([[0.0]] * MAX_INFER_ROWS, [1]).shape == (MAX_INFER_ROWS, 1)
+
+
+def test_more_rows_than_the_limit_are_rejected_naming_it() -> None:
+    with pytest.raises(InferenceInputError) as caught:
+        prepare_inputs([[0.0]] * (MAX_INFER_ROWS + 1), [1])
+
+    assert "4096" in caught.value.message
+    assert caught.value.extra == {"max_rows": 4096, "got_rows": 4097}
+
+
+def test_input_errors_pickle_with_their_fields() -> None:
+    with pytest.raises(InferenceInputError) as caught:
+        prepare_inputs([0.0] * 3, DIGITS)
+
+    assert pickle.loads(pickle.dumps(caught.value)).to_detail() == caught.value.to_detail()
+
+
+# --- predict -----------------------------------------------------------------------------
+
+
+def test_predict_returns_plain_lists_with_probabilities() -> None:
+    model = _digits_model()
+    x = prepare_inputs([_image(0.1), _image(0.9)], DIGITS)
+
+    reply = predict(model, x, return_probabilities=True)
+
+    assert reply["input_shape"] == [2, 1, 8, 8]
+    assert reply["output_shape"] == [2, 10]
+    assert len(reply["logits"]) == 2 and len(reply["logits"][0]) == 10
+    assert all(isinstance(value, float) for value in reply["logits"][0])
+    expected = model(x).argmax(dim=1).tolist()
+    assert reply["predictions"] == expected
+    assert all(isinstance(p, int) for p in reply["predictions"])
+    assert [round(sum(row), 5) for row in reply["probabilities"]] == [1.0, 1.0]
+    probabilities = torch.tensor(reply["probabilities"])
+    assert probabilities.argmax(dim=1).tolist() == expected
+
+
+def test_predict_omits_probabilities_unless_asked() -> None:
+    reply = predict(_digits_model(), prepare_inputs(_image(), DIGITS), return_probabilities=False)
+
+    assert "probabilities" not in reply
+    assert set(reply) == {"input_shape", "output_shape", "logits", "predictions"}
+
+
+def test_predict_is_deterministic_because_dropout_is_off() -> None:
+    model = _digits_model()
+    x = prepare_inputs(_image(0.3), DIGITS)
+
+    first = predict(model, x, return_probabilities=False)
+
+    assert predict(model, x, return_probabilities=False) == first
+
+
+def test_predict_refuses_a_model_in_training_mode() -> None:
+    model = _digits_model().train()
+
+    with pytest.raises(ValueError, match="eval mode"):
+        predict(model, prepare_inputs(_image(), DIGITS), return_probabilities=True)
+    assert model.training  # the caller's model is left as it was
