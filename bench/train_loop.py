@@ -121,6 +121,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     device = pick_device(args.device)
+    load_before = _load_average()
     data = make_data().to(device)
     torch.manual_seed(0)
     initial = build_mlp().state_dict()
@@ -137,28 +138,25 @@ def main() -> None:
             seconds[name].append(time_once(variant, initial, data, device))
 
     medians = {name: statistics.median(times) for name, times in seconds.items()}
-    floor = medians["(a) bare tensor-indexing loop"]
+    fastest = {name: min(times) for name, times in seconds.items()}
+    floor = "(a) bare tensor-indexing loop"
     logger.info(
-        "device=%s threads=%d torch=%s python=%s cpus=%s repeats=%d",
-        device,
-        torch.get_num_threads(),
-        torch.__version__,
-        platform.python_version(),
-        os.cpu_count(),
-        args.repeats,
-    )
-    logger.info("| variant | median s/epoch | min | max | vs (a) |")
-    logger.info("|---|---:|---:|---:|---:|")
+        "device=%s threads=%d cpus=%s torch=%s python=%s repeats=%d load before/after=%s/%s",
+        device, torch.get_num_threads(), os.cpu_count(), torch.__version__,
+        platform.python_version(), args.repeats, load_before, _load_average(),
+    )  # fmt: skip
+    logger.info("| variant | median s/epoch | min | max | median vs (a) | min vs (a) |")
+    logger.info("|---|---:|---:|---:|---:|---:|")
     for name, median in medians.items():
-        times = seconds[name]
         logger.info(
-            "| %s | %.3f | %.3f | %.3f | %.2fx |",
-            name,
-            median,
-            min(times),
-            max(times),
-            median / floor,
-        )
+            "| %s | %.3f | %.3f | %.3f | %.2fx | %.2fx |",
+            name, median, fastest[name], max(seconds[name]),
+            median / medians[floor], fastest[name] / fastest[floor],
+        )  # fmt: skip
+
+
+def _load_average() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 if __name__ == "__main__":

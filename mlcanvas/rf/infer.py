@@ -15,7 +15,22 @@ from mlcanvas.errors import InferenceInputError
 MAX_RF_INFER_ROWS = 4096
 
 
+def _too_many_rows(rows: int) -> InferenceInputError:
+    return InferenceInputError(
+        f"Invalid inputs payload: at most {MAX_RF_INFER_ROWS} rows per request",
+        max_rows=MAX_RF_INFER_ROWS,
+        got_rows=rows,
+    )
+
+
 def _as_matrix(inputs: Any, expected_feature_count: int) -> np.ndarray:
+    is_long_matrix = (
+        isinstance(inputs, list)
+        and len(inputs) > MAX_RF_INFER_ROWS
+        and isinstance(inputs[0], list | tuple)
+    )
+    if is_long_matrix:  # refuse before converting a huge payload
+        raise _too_many_rows(len(inputs))
     try:
         values = np.asarray(inputs, dtype=np.float64)
     except (TypeError, ValueError, OverflowError) as exc:
@@ -27,11 +42,7 @@ def _as_matrix(inputs: Any, expected_feature_count: int) -> np.ndarray:
         )
     matrix = values.reshape(1, -1) if values.ndim == 1 else values
     if len(matrix) > MAX_RF_INFER_ROWS:
-        raise InferenceInputError(
-            f"Invalid inputs payload: at most {MAX_RF_INFER_ROWS} rows per request",
-            max_rows=MAX_RF_INFER_ROWS,
-            got_rows=len(matrix),
-        )
+        raise _too_many_rows(len(matrix))
     if matrix.shape[1] != expected_feature_count:
         raise InferenceInputError(
             "Input feature count mismatch",

@@ -33,8 +33,10 @@ def _summary_row(values: torch.Tensor) -> torch.Tensor:
     low, high = values.min(), values.max()
     width = high - low
     # Bin index = floor((v - min) / width * bins); max lands in the last bin; width 0 -> bin 0.
+    # Diverged weights (NaN/inf) must not break the event, so they count in bin 0 too.
     scale = torch.where(width > 0, HISTOGRAM_BINS / width, torch.zeros_like(width))
-    bins = ((values - low) * scale).floor().clamp_(0, HISTOGRAM_BINS - 1).long()
+    positions = torch.nan_to_num((values - low) * scale, nan=0.0, posinf=0.0, neginf=0.0)
+    bins = positions.floor().clamp_(0, HISTOGRAM_BINS - 1).long()
     counts = torch.zeros(HISTOGRAM_BINS, dtype=torch.float64, device=values.device)
     counts.index_add_(0, bins, torch.ones_like(values))
     std = values.std(correction=0)

@@ -121,3 +121,5 @@ def test_batches_are_capped(artifact: dict[str, Any]) -> None:
     with pytest.raises(InferenceInputError) as caught:
         predict_rows(artifact, [SETOSA_ROW] * (MAX_RF_INFER_ROWS + 1), return_probabilities=False)
     assert caught.value.extra["max_rows"] == MAX_RF_INFER_ROWS
+    with pytest.raises(InferenceInputError, match="rows per request"):
+        predict_rows(artifact, np.zeros((MAX_RF_INFER_ROWS + 1, 4)), return_probabilities=False)

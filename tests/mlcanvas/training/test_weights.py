@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from torch import nn
 
 from mlcanvas.training import summarize_weights
@@ -51,3 +52,13 @@ def test_output_is_plain_json(make_model) -> None:
 
 def test_model_without_parameters_has_an_empty_summary() -> None:
     assert summarize_weights(nn.ReLU()) == {}
+
+
+def test_diverged_weights_still_summarise_with_every_value_counted() -> None:
+    layer = nn.Linear(2, 2)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[float("nan"), 1.0], [float("inf"), -2.0]]))
+
+    stats = summarize_weights(layer)["weight"]
+
+    assert sum(stats["histogram"]) == 4

@@ -1,0 +1,62 @@
+"""FastAPI app factory: resources built in `lifespan`, kept on app.state, reached through deps.
+
+The API never trains: it validates, submits Prefect flow runs, and reads Prefect, the event
+log and job bundles. Run with `uvicorn api.app:create_app --factory`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from prefect.client.orchestration import PrefectClient
+
+from api.errors import install_error_handlers
+from api.routes import nn, rf, system, ws
+from api.services.event_hub import EventHub
+from api.services.jobs import JobService
+from api.services.models import ModelCache
+from mlcanvas.jobs.event_log import get_event_log
+from mlcanvas.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        events = get_event_log(settings.events_url)
+        async with PrefectClient(api=settings.prefect_url) as client:
+            jobs = JobService(client, settings, events)
+            app.state.settings = settings
+            app.state.events = events
+            app.state.jobs = jobs
+            app.state.hub = EventHub(events, jobs)
+            app.state.models = ModelCache()
+            log.info("API ready: Prefect %s, events %s", settings.prefect_url, settings.events_url)
+            yield
+            await app.state.hub.close()
+
+    app = FastAPI(
+        title="MLCanvas",
+        version="0.1.0",
+        description="Backend of the MLCanvas visual network designer: jobs are Prefect flow "
+        "runs, tracked in MLflow.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origin_regex=".*",
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    install_error_handlers(app)
+    for router in (system.router, nn.router, nn.datasets_router, rf.router, ws.router):
+        app.include_router(router)
+    return app
