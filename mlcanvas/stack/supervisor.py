@@ -2,6 +2,9 @@
 restarts the ones marked to restart, and stops them all (by PID, in reverse) on SIGTERM/Ctrl-C.
 
 Children get PR_SET_PDEATHSIG, so a supervisor killed with -9 does not leave them behind.
+Each child leads its own session: a terminal Ctrl-C reaches only the supervisor, which stops
+the children in reverse start order (API before executor before servers), and anything a child
+left behind in its process group is killed after it exits.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
+STABLE_SECONDS = 30.0  # a child that ran this long before exiting is restarted at once
+MAX_RESTART_DELAY = 30.0  # the back-off of a child that keeps crashing stops growing here
 
 
 def _die_with_parent() -> None:
@@ -37,6 +42,9 @@ class ChildSpec:
     cwd: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     restarts: int = 0
+    started_at: float = 0.0
+    crash_streak: int = 0
+    restart_at: float | None = None
 
 
 class Supervisor:
@@ -46,9 +54,13 @@ class Supervisor:
         self._on_tick = on_tick
         self._tick_seconds = tick_seconds
         self._out_lock = threading.Lock()
+        self.failed: str | None = None
 
     def start(self, spec: ChildSpec) -> ChildSpec:
-        """Start and wait until `ready()` (or raise after ready_timeout, stopping everything)."""
+        """Start and wait until `ready()`; raise if it exits or is not ready in ready_timeout.
+
+        On a raise the child stays registered, so the caller's `stop_all()` stops it too.
+        """
         self._spawn(spec)
         self.children.append(spec)
         if spec.ready is None:
@@ -77,7 +89,9 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
+            start_new_session=True,
         )
+        spec.started_at = time.monotonic()
         threading.Thread(target=self._pump, args=(spec, spec.process), daemon=True).start()
 
     def _pump(self, spec: ChildSpec, process: subprocess.Popen[bytes]) -> None:
@@ -109,14 +123,27 @@ class Supervisor:
             self.stop_all()
 
     def _child_exited(self, spec: ChildSpec) -> None:
+        """Stop everything for a vital child; restart the others, backing off if they crash."""
         code = spec.process.returncode if spec.process else None
         if not spec.restart:
             self._say(spec.name, f"exited with code {code}; stopping the stack")
+            self.failed = f"{spec.name} exited with code {code}"
             self._stopping.set()
             return
-        spec.restarts += 1
-        self._say(spec.name, f"exited with code {code}; restarting (#{spec.restarts})")
-        self._spawn(spec)
+        now = time.monotonic()
+        if spec.restart_at is None:
+            is_stable = now - spec.started_at > STABLE_SECONDS
+            spec.crash_streak = 0 if is_stable else spec.crash_streak + 1
+            delay = min(MAX_RESTART_DELAY, 0.5 * 2**spec.crash_streak) if spec.crash_streak else 0
+            spec.restart_at = now + delay
+            self._say(
+                spec.name,
+                f"exited with code {code}; restarting in {delay:.1f} s (#{spec.restarts + 1})",
+            )
+        if now >= spec.restart_at:
+            spec.restart_at = None
+            spec.restarts += 1
+            self._spawn(spec)
 
     def _safe_tick(self) -> None:
         try:
@@ -126,6 +153,8 @@ class Supervisor:
             log.exception("periodic task failed")
 
     def stop_all(self, timeout: float = 10.0) -> None:
+        """SIGTERM each child by PID, newest first; SIGKILL it after `timeout`, then whatever
+        it left behind in its process group."""
         for spec in reversed(self.children):
             process = spec.process
             if process is None or process.poll() is not None:
@@ -137,10 +166,32 @@ class Supervisor:
                 self._say(spec.name, "did not stop in time; killing")
                 process.kill()
                 process.wait()
+            _kill_leftovers(process.pid)
         self.children.clear()
 
     def stop(self) -> None:
         self._stopping.set()
+
+
+def _kill_leftovers(group: int, grace: float = 2.0) -> None:
+    """Orphans in the process group a stopped child led: SIGTERM, then SIGKILL after `grace`."""
+    if not _signal_group(group, signal.SIGTERM):
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        if not _signal_group(group, 0):
+            return
+    _signal_group(group, signal.SIGKILL)
+
+
+def _signal_group(group: int, sig: int) -> bool:
+    """False once the group is empty (or no longer ours)."""
+    try:
+        os.killpg(group, sig)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
 
 
 def pid_alive(pid: int) -> bool:

@@ -71,8 +71,12 @@ class Stack:
         url = f"http://127.0.0.1:{self.prefect_port}/api/health"
         wait_until(lambda: httpx.get(url, timeout=1).status_code == 200, 90, "Prefect server")
 
-    def start_executor(self) -> None:
+    def start_executor(self, wait: bool = True) -> None:
         self._spawn("executor", [sys.executable, "-m", "flows.executor"])
+        if wait:
+            self.wait_executor()
+
+    def wait_executor(self) -> None:
         sock = self.data_dir / "run" / "forkserver.sock"
 
         def ready() -> bool:
@@ -80,7 +84,13 @@ class Stack:
                 probe.connect(str(sock))
             return True
 
-        wait_until(ready, 180, "executor forkserver")
+        wait_until(ready, 240, "executor forkserver")
+
+    def start_executor_and_api(self) -> None:
+        """Both import torch & co.; starting them together halves the wait."""
+        self.start_executor(wait=False)
+        self.start_api()
+        self.wait_executor()
 
     def start_api(self) -> None:
         self._spawn("api", [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
@@ -90,6 +100,7 @@ class Stack:
             120,
             "API",
         )
+
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
         proc = self.procs.pop(name, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from typing import Any
@@ -109,8 +110,9 @@ def test_mlflow_run_has_metrics_model_and_bundle(stack: Any, finished_job: Any) 
 
 
 def test_stop_keeps_the_partial_model(stack: Any, digits_graph: dict[str, Any]) -> None:
-    digits_graph["training"]["epochs"] = 500
-    job_id = httpx.post(f"{stack.api}/api/model/train", json=digits_graph).json()["job_id"]
+    graph = copy.deepcopy(digits_graph)
+    graph["training"]["epochs"] = 500
+    job_id = httpx.post(f"{stack.api}/api/model/train", json=graph).json()["job_id"]
     with connect(f"{stack.ws}/ws/training/{job_id}", open_timeout=30) as ws:
         messages = []
         for raw in ws:
