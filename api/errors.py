@@ -48,7 +48,10 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
     if not errors:
         return "Invalid request"
     first = errors[0]
-    return f"{_loc(first.get('loc', ()))}: {first.get('msg', 'invalid')}"
+    loc = list(first.get("loc", ()))
+    if first.get("type") in ("union_tag_invalid", "union_tag_not_found"):  # name the tag field
+        loc.append(str((first.get("ctx") or {}).get("discriminator", "type")).strip("'"))
+    return f"{_loc(loc)}: {first.get('msg', 'invalid')}"
 
 
 async def _mlcanvas_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -34,7 +34,9 @@ async def one_run(graph: dict) -> dict[str, float]:
     async with get_client() as client:
         deployment = await client.read_deployment_by_name("train-nn/train-nn")
         t0 = time.time()
-        run = await client.create_flow_run_from_deployment(deployment.id, parameters={"graph": graph})
+        run = await client.create_flow_run_from_deployment(
+            deployment.id, parameters={"graph": graph}
+        )
         while True:
             state = (await client.read_flow_run(run.id)).state
             if state and state.is_final():
@@ -51,7 +53,8 @@ async def one_run(graph: dict) -> dict[str, float]:
         "Running→training_backend (validate, MLflow run queued)": job["training_backend"] - running,
         "→first epoch_update (dataset, compile, epoch 1)": first - job["training_backend"],
         "epochs 2..N": last - first,
-        "last epoch→training_done (evaluate, model.pt, MLflow model + bundle)": job["training_done"] - last,
+        "last epoch→training_done (evaluate, model.pt, MLflow model + bundle)": job["training_done"]
+        - last,
         "training_done→Completed (Prefect)": done - job["training_done"],
         "total": done - t0,
     }

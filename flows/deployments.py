@@ -20,7 +20,10 @@ from prefect.workers.process import ProcessWorker
 from mlcanvas.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-FLOWS = {"train-nn": ("flows/train_nn.py", "train_nn"), "train-rf": ("flows/train_rf.py", "train_rf")}
+FLOWS = {
+    "train-nn": ("flows/train_nn.py", "train_nn"),
+    "train-rf": ("flows/train_rf.py", "train_rf"),
+}
 
 
 def forkserver_socket(settings: Settings) -> Path:

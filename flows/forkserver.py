@@ -92,7 +92,9 @@ def _run_child(request: dict, fds: list[int]) -> None:
 
         torch.set_num_threads(int(os.environ.get("MLCANVAS_CHILD_THREADS", "0")) or 1)
         sys.argv = ["prefect.engine"]  # the engine reads a run id from argv[1] if present
-        warnings.filterwarnings("ignore", message=".*found in sys.modules.*", category=RuntimeWarning)
+        warnings.filterwarnings(
+            "ignore", message=".*found in sys.modules.*", category=RuntimeWarning
+        )
         try:
             runpy.run_module("prefect.engine", run_name="__main__", alter_sys=True)
             code = 0
@@ -114,6 +116,8 @@ class ForkServer:
         self.path = path
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, socket.socket] = {}
+        self.grace: dict[int, float] = {}
+        self.deadlines: dict[int, tuple[float, int]] = {}
         if os.path.exists(path):
             os.unlink(path)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -133,6 +137,7 @@ class ForkServer:
                 else:
                     self._launcher_closed(key.fileobj, key.data)  # type: ignore[arg-type]
             self._reap()
+            self._enforce_deadlines()
         self._shutdown()
 
     def _accept(self) -> None:
@@ -160,10 +165,12 @@ class ForkServer:
         log.info("forked pid %d for flow run %s", pid, run_id)
         conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
         self.children[pid] = conn
+        self.grace[pid] = float(request.get("grace", 30.0))
         self.selector.register(conn, selectors.EVENT_READ, pid)
 
     def _launcher_closed(self, conn: socket.socket, pid: int) -> None:
-        """The launcher went away (killed by its worker): its child must not outlive it."""
+        """The launcher went away (killed by its worker on a cancel): the child gets the grace
+        period to notice the cancel and save, then SIGTERM, then SIGKILL."""
         try:
             data = conn.recv(1)
         except OSError:
@@ -171,12 +178,24 @@ class ForkServer:
         if data:
             return
         self.selector.unregister(conn)
-        log.warning("launcher of pid %d is gone; terminating the run", pid)
-        for sig in (signal.SIGTERM,):
+        grace = self.grace.get(pid, 30.0)
+        log.warning("launcher of pid %d is gone; terminating it in %.0f s", pid, grace)
+        self.deadlines[pid] = (time.monotonic() + grace, signal.SIGTERM)
+
+    def _enforce_deadlines(self) -> None:
+        now = time.monotonic()
+        for pid, (deadline, sig) in list(self.deadlines.items()):
+            if now < deadline:
+                continue
+            if pid not in self.children:
+                del self.deadlines[pid]
+                continue
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
-                pass
+                del self.deadlines[pid]
+                continue
+            self.deadlines[pid] = (now + 5.0, signal.SIGKILL)
 
     def _reap(self) -> None:
         while self.children:
@@ -189,6 +208,8 @@ class ForkServer:
             code = os.waitstatus_to_exitcode(status)
             code = 128 - code if code < 0 else code
             conn = self.children.pop(pid, None)
+            self.grace.pop(pid, None)
+            self.deadlines.pop(pid, None)
             if conn is None:
                 continue
             try:

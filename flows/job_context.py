@@ -5,8 +5,10 @@ Shared by `train-nn` and `train-rf` so both report states, events and failures t
 
 from __future__ import annotations
 
+import os
+import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +105,13 @@ class JobContext:
                 summary=summary,
                 warnings=warnings,
             )
-        update_metadata(self.folder, status="running", terminal=False)
+        update_metadata(
+            self.folder,
+            status="running",
+            terminal=False,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+        )
         self.recorder = RunRecorder(
             self.settings,
             kind=self.kind,
@@ -148,10 +156,13 @@ class JobContext:
         self,
         *,
         final_metrics: dict[str, float],
-        model_path: str | None,
         artifact_path: str | None,
+        terminal_event: tuple[str, dict[str, Any]] | None,
+        log_model: Callable[[str], Any] | None = None,
         sha256: str | None = None,
     ) -> str:
+        """Terminal metadata and event first (watchers and infer need nothing else), then
+        the MLflow model, bundle and run status, which may take a second."""
         status = "stopped" if self.stop_reason else "completed"
         update_metadata(
             self.folder,
@@ -162,7 +173,13 @@ class JobContext:
             artifact_path=artifact_path,
             artifact_sha256=sha256,
         )
+        if terminal_event is not None:
+            type_, payload = terminal_event
+            self.emit(type_, {**payload, "status": status})
         if self.recorder is not None:
+            self.recorder.log_metrics(0, final_metrics)
+            if log_model is not None and artifact_path is not None:
+                self.recorder.call(log_model)
             self.recorder.call(lambda run_id: log_bundle(self.settings, run_id, self.folder))
             self.recorder.call(
                 lambda run_id: set_tags(self.settings, run_id, {"mlcanvas.status": status})
@@ -177,7 +194,9 @@ class JobContext:
         try:
             yield
         except BaseException as exc:
-            message = exc.message if isinstance(exc, MLCanvasError) else f"{type(exc).__name__}: {exc}"
+            message = (
+                exc.message if isinstance(exc, MLCanvasError) else f"{type(exc).__name__}: {exc}"
+            )
             payload: dict[str, Any] = {"message": message}
             if isinstance(exc, MLCanvasError) and exc.extra:
                 payload["details"] = exc.extra
@@ -187,7 +206,9 @@ class JobContext:
             if self.recorder is not None:
                 try:
                     self.recorder.call(
-                        lambda run_id: set_tags(self.settings, run_id, {"mlcanvas.error": message[:5000]})
+                        lambda run_id: set_tags(
+                            self.settings, run_id, {"mlcanvas.error": message[:5000]}
+                        )
                     )
                     self.recorder.finish("FAILED")
                 except Exception:  # the original failure is what matters

@@ -58,14 +58,14 @@ def _alive(pid: int) -> bool:
 def main() -> int:
     _die_with_parent()
     sock_path = sys.argv[1]
-    grace = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
+    grace = float(sys.argv[2]) if len(sys.argv) > 2 else 30.0
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(sock_path)
     except OSError as exc:
         sys.stderr.write(f"mlcanvas launcher: forkserver at {sock_path} unreachable: {exc}\n")
         return 70
-    request = json.dumps({"env": dict(os.environ), "cwd": os.getcwd()}).encode()
+    request = json.dumps({"env": dict(os.environ), "cwd": os.getcwd(), "grace": grace}).encode()
     socket.send_fds(conn, [len(request).to_bytes(8, "big") + request], [0, 1, 2])
     reader = conn.makefile("r")
     first = reader.readline()

@@ -107,30 +107,13 @@ def evaluate_model(
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def save(
-    module: torch.nn.Module,
-    prepared: PreparedNN,
-    metrics: dict[str, float],
-    job: JobContext,
-    trained: bool,
-) -> str | None:
-    """model.pt (only if any batch trained), the MLflow model and the bundle as run artifacts."""
-    model_path = None
-    if trained:
-        path = job.folder / ARTIFACT["nn"]
-        save_state_dict(module, path)
-        model_path = str(path)
-        job.recorder.call(
-            lambda run_id: log_torch_model(
-                job.settings,
-                run_id,
-                module,
-                input_shape=prepared.input_shape,
-                num_classes=prepared.num_classes,
-            )
-        )
-    job.recorder.log_metrics(0, {k: v for k, v in metrics.items() if not k.startswith("final_l")})
-    return model_path
+def save(module: torch.nn.Module, job: JobContext, trained: bool) -> str | None:
+    """model.pt, only if any batch trained: an untrained model is never deployable."""
+    if not trained:
+        return None
+    path = job.folder / ARTIFACT["nn"]
+    save_state_dict(module, path)
+    return str(path)
 
 
 def _epoch_metrics(event: EpochEvent) -> dict[str, float]:
@@ -159,20 +142,28 @@ def train_nn(graph: dict[str, Any]) -> State:
             summary=prepared.summary,
             python_source=prepared.python_source,
             warnings=prepared.warnings,
-            params={**prepared.training.model_dump(), "total_params": prepared.summary["param_count"]},
+            params={
+                **prepared.training.model_dump(),
+                "total_params": prepared.summary["param_count"],
+            },
         )
         data = fetch_dataset(prepared.training.dataset)
         module = compile_model(prepared)
         last = train(module, data, prepared, job)
         metrics = evaluate_model(module, data, prepared, last)
-        model_path = save(module, prepared, metrics, job, trained=last is not None)
+        model_path = save(module, job, trained=last is not None)
         status = job.finish_ok(
             final_metrics=metrics,
-            model_path=model_path,
             artifact_path=model_path,
+            terminal_event=("training_done", {"model_path": model_path, **metrics}),
+            log_model=lambda run_id: log_torch_model(
+                job.settings,
+                run_id,
+                module,
+                input_shape=prepared.input_shape,
+                num_classes=prepared.num_classes,
+            ),
         )
-        message = {"model_path": model_path, **metrics, "status": status}
-        job.emit("training_done", message)
         if status == "stopped" and job.stop_reason == "prefect_cancel":
             return Cancelled(message="Cancelled from Prefect; partial model saved.")
         if status == "stopped":

@@ -70,7 +70,10 @@ def train(
         ):
             if isinstance(item, RFProgress):
                 job.emit("rf_progress", item.to_message())
-                metrics = {"train_accuracy": item.train_accuracy, "test_accuracy": item.test_accuracy}
+                metrics = {
+                    "train_accuracy": item.train_accuracy,
+                    "test_accuracy": item.test_accuracy,
+                }
                 if item.oob_score is not None:
                     metrics["oob_score"] = item.oob_score
                 job.recorder.log_metrics(item.trees_built, metrics)
@@ -97,8 +100,10 @@ def evaluate(result: RFResult | None) -> dict[str, float]:
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
-def save(result: RFResult | None, table: FeatureTable, prepared: PreparedRF, job: JobContext):
-    """model.pkl (digest recorded in metadata, checked before any load) and the MLflow model."""
+def save(
+    result: RFResult | None, table: FeatureTable, prepared: PreparedRF, job: JobContext
+) -> tuple[str | None, str | None]:
+    """model.pkl with its digest recorded in metadata.json, checked before any load."""
     if result is None:
         return None, None
     path = job.folder / ARTIFACT["rf"]
@@ -109,15 +114,6 @@ def save(result: RFResult | None, table: FeatureTable, prepared: PreparedRF, job
         feature_names=list(table.feature_names),
         class_names=list(table.class_names),
         hyperparameters=prepared.hyperparameters.model_dump(),
-    )
-    job.recorder.call(
-        lambda run_id: log_sklearn_model(
-            job.settings,
-            run_id,
-            result.model,
-            feature_count=prepared.feature_count,
-            num_classes=prepared.num_classes,
-        )
     )
     return str(path), digest
 
@@ -141,14 +137,24 @@ def train_rf(graph: dict[str, Any]) -> State:
         result = train(parts, table, prepared, job)
         metrics = evaluate(result)
         model_path, digest = save(result, table, prepared, job)
-        if result is None:
-            # Stopped before the first checkpoint: the stream just ends (contract §6).
-            job.finish_ok(final_metrics=metrics, model_path=None, artifact_path=None)
-            return Completed(name="Stopped", message="Stopped before the first checkpoint.")
         status = job.finish_ok(
-            final_metrics=metrics, model_path=model_path, artifact_path=model_path, sha256=digest
+            final_metrics=metrics,
+            artifact_path=model_path,
+            sha256=digest,
+            # Stopped before the first checkpoint: no result, the stream just ends (§6).
+            terminal_event=None if result is None else ("rf_done", result.to_message(model_path)),
+            log_model=None
+            if result is None
+            else lambda run_id: log_sklearn_model(
+                job.settings,
+                run_id,
+                result.model,
+                feature_count=prepared.feature_count,
+                num_classes=prepared.num_classes,
+            ),
         )
-        job.emit("rf_done", result.to_message(model_path))
+        if result is None:
+            return Completed(name="Stopped", message="Stopped before the first checkpoint.")
         if status == "stopped" and job.stop_reason == "prefect_cancel":
             return Cancelled(message="Cancelled from Prefect; forest so far saved.")
         if status == "stopped":

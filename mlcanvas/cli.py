@@ -167,9 +167,9 @@ def train(
     settings = get_settings()
     graph = with_overrides(_read_graph(graph_file, console), epochs=epochs, dataset=dataset)
     with _readable_errors(console):
-        from mlcanvas.graph.graph_kind import graph_kind
+        from mlcanvas.cli_validate import parse_graph
 
-        kind = graph_kind(graph)
+        kind, _schema_checked = parse_graph(graph)  # a schema error exits 2 on either path
         with StackClient(_api_url(api, settings)) as client:
             if client.is_up():
                 code = train_on_stack(

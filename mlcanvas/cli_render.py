@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # importing mlcanvas.graph costs seconds; only `validate` nee
     from mlcanvas.graph.report import ValidationReport
 
 JSON_CUT = 180
+REPEATED_METRICS = frozenset({"final_loss", "final_accuracy"})
 NONE = "—"
 
 
@@ -64,7 +65,7 @@ def errors_table(errors: Sequence[ErrorDetail], *, title: str = "Graph is invali
     table = Table(title=f"{title}: {len(errors)} error(s)", title_justify="left")
     table.add_column("node")
     table.add_column("field", overflow="fold")
-    table.add_column("message", style="red")
+    table.add_column("message", style="red", overflow="fold")
     table.add_column("expected")
     table.add_column("got")
     for error in errors:
@@ -91,8 +92,10 @@ def schema_error_lines(exc: ValidationError) -> list[str]:
 
 def jobs_table(jobs: Sequence[dict[str, Any]]) -> Table:
     table = Table(title=f"Recent jobs ({len(jobs)})", title_justify="left")
-    for column in ("job id", "kind", "status", "name", "dataset", "created"):
+    table.add_column("job id", no_wrap=True, min_width=32)
+    for column in ("kind", "status", "name", "dataset"):
         table.add_column(column)
+    table.add_column("created (UTC)", no_wrap=True)
     for job in jobs:
         table.add_row(
             str(job.get("job_id", NONE)),
@@ -100,7 +103,7 @@ def jobs_table(jobs: Sequence[dict[str, Any]]) -> Table:
             _status_text(job.get("status")),
             str(job.get("name") or NONE),
             str(job.get("dataset") or NONE),
-            str(job.get("created_at") or NONE).replace("T", " ")[:19],
+            str(job.get("created_at") or NONE).replace("T", " ")[:16],
         )
     return table
 
@@ -112,11 +115,14 @@ def _status_text(status: Any) -> str:
 
 
 def metrics_table(message: dict[str, Any]) -> Table:
-    """The `final_*` numbers of a `training_done` or `rf_done` message."""
+    """The `final_*` numbers of a `training_done` or `rf_done` message (without `final_loss`
+    and `final_accuracy`, which repeat the test figures)."""
     table = Table(title="Final metrics", title_justify="left", show_header=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in message.items():
+        if key in REPEATED_METRICS:
+            continue
         if key.startswith("final_") and isinstance(value, int | float):
             table.add_row(key.removeprefix("final_").replace("_", " "), f"{value:.4f}")
     return table

@@ -135,7 +135,14 @@ def train_locally(
 
 
 def _prepare(kind: str, graph: dict[str, Any]) -> None:
-    """The checks train runs before starting: raises GraphValidationError or a schema error."""
+    """The checks train runs before starting: raises GraphValidationError or a schema error.
+
+    The torch-free checks of `validate` go first, so a bad graph is refused in a blink.
+    """
+    from mlcanvas.cli_validate import validate_payload
+
+    _kind, report, _types = validate_payload(graph)
+    report.raise_if_invalid()
     if kind == "nn":
         from mlcanvas.graph import NNGraph
         from mlcanvas.jobs.nn_prepare import prepare_nn_training

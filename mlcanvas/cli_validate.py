@@ -23,6 +23,14 @@ from mlcanvas.graph import (
 )
 
 
+def parse_graph(payload: dict[str, Any]) -> tuple[Literal["nn", "rf"], NNGraph | RFGraph]:
+    """The payload as an NN or RF graph; pydantic's ValidationError if it fits neither schema."""
+    kind = graph_kind(payload)
+    if kind == "nn":
+        return kind, NNGraph.model_validate(payload)
+    return kind, RFGraph.model_validate(payload)
+
+
 def validate_payload(
     payload: dict[str, Any],
 ) -> tuple[Literal["nn", "rf"], ValidationReport, dict[str, str]]:
@@ -30,15 +38,13 @@ def validate_payload(
 
     A payload that does not fit the schema raises pydantic's ValidationError.
     """
-    kind = graph_kind(payload)
-    if kind == "nn":
-        nn_graph = NNGraph.model_validate(payload)
-        report, nodes = validate_graph(nn_graph), nn_graph.nodes
-        training_errors = _errors_of(lambda: resolve_training(nn_graph.training))
+    kind, graph = parse_graph(payload)
+    if isinstance(graph, NNGraph):
+        report = validate_graph(graph)
+        training_errors = _errors_of(lambda: resolve_training(graph.training))
     else:
-        rf_graph = RFGraph.model_validate(payload)
-        report, nodes = validate_rf_graph(rf_graph), rf_graph.nodes
-        training_errors = _errors_of(lambda: resolve_rf_training(rf_graph.training))
+        report = validate_rf_graph(graph)
+        training_errors = _errors_of(lambda: resolve_rf_training(graph.training))
     if training_errors:
         report = ValidationReport.from_parts(
             errors=report.error_details() + training_errors,
@@ -46,7 +52,7 @@ def validate_payload(
             execution_order=report.execution_order,
             param_counts=report.param_counts,
         )
-    return kind, report, {node.id: node.type for node in nodes}
+    return kind, report, {node.id: node.type for node in graph.nodes}
 
 
 def _errors_of(resolve: Callable[[], object]) -> list[ErrorDetail]:

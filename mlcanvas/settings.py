@@ -52,7 +52,9 @@ class Settings(BaseSettings):
         default=0.5, description="How often the worker asks the Prefect server for runs."
     )
     cancel_grace_seconds: float = Field(
-        default=5.0, description="After a cancel/stop, how long a run may take to save."
+        default=30.0,
+        description="After a Prefect cancel, how long a run may take to save before SIGTERM "
+        "(Prefect's own worker grace is 30 s).",
     )
 
     # --- training backend (contract §9: unprefixed names are honoured too) ------------
@@ -118,6 +120,7 @@ class Settings(BaseSettings):
             MLFLOW_TRACKING_URI=self.tracking_uri,
             MLFLOW_REGISTRY_URI=self.tracking_uri,
             MLFLOW_DISABLE_TELEMETRY="true",
+            MLFLOW_LOG_UV_FILES="false",
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
             DO_NOT_TRACK="1",
         )

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-_spec = importlib.util.spec_from_file_location("e2e_stack", Path(__file__).parent / "e2e" / "stack.py")
+_spec = importlib.util.spec_from_file_location(
+    "e2e_stack", Path(__file__).parent / "e2e" / "stack.py"
+)
 assert _spec and _spec.loader
 stack_module = importlib.util.module_from_spec(_spec)
 sys.modules["e2e_stack"] = stack_module

@@ -127,9 +127,7 @@ async def export(
     path = folder / ARTIFACT["nn"]
     if not path.exists():
         raise NotFoundError("No exported .pt artifact yet for this job")
-    return FileResponse(
-        path, media_type="application/octet-stream", filename=f"{view.job_id}.pt"
-    )
+    return FileResponse(path, media_type="application/octet-stream", filename=f"{view.job_id}.pt")
 
 
 @datasets_router.get("/api/datasets", response_model=DatasetsResponse)

@@ -43,7 +43,9 @@ def compile_graph(graph: RFGraph) -> CompileResponse:
     except GraphValidationError:  # compile does not check the dataset; generic names then
         spec = None
     prepared = compile_rf(graph, spec)
-    return CompileResponse(summary=prepared.summary, python_source=prepared.python_source, warnings=[])
+    return CompileResponse(
+        summary=prepared.summary, python_source=prepared.python_source, warnings=[]
+    )
 
 
 @router.post("/train", response_model=RFTrainResponse)
@@ -121,4 +123,3 @@ async def export(
 @router.get("/datasets", response_model=DatasetsResponse)
 def datasets() -> DatasetsResponse:
     return DatasetsResponse(datasets=list_rf_datasets())
-

@@ -29,14 +29,18 @@ async def dependencies(jobs: JobsDep, events: EventsDep, settings: SettingsDep) 
         started = time.perf_counter()
         await jobs.client.api_healthcheck()
         deps["prefect"] = DependencyHealth(
-            ok=True, url=settings.prefect_url, detail=f"{(time.perf_counter() - started) * 1000:.0f} ms"
+            ok=True,
+            url=settings.prefect_url,
+            detail=f"{(time.perf_counter() - started) * 1000:.0f} ms",
         )
     except Exception as exc:  # reported, not raised: this endpoint describes failures
         deps["prefect"] = DependencyHealth(ok=False, url=settings.prefect_url, detail=str(exc))
     try:
         await jobs.deployment_id("nn")
         await jobs.deployment_id("rf")
-        deps["executor"] = DependencyHealth(ok=True, url=settings.work_pool, detail="deployments registered")
+        deps["executor"] = DependencyHealth(
+            ok=True, url=settings.work_pool, detail="deployments registered"
+        )
     except Exception as exc:
         deps["executor"] = DependencyHealth(ok=False, url=settings.work_pool, detail=str(exc))
     mlflow_url = settings.mlflow_tracking_uri or f"http://{settings.host}:{settings.mlflow_port}"

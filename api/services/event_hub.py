@@ -55,7 +55,7 @@ class EventHub:
         try:
             while True:
                 async with feed.changed:
-                    await feed.changed.wait_for(lambda: len(feed.messages) > sent or feed.done)
+                    await feed.changed.wait_for(lambda n=sent: len(feed.messages) > n or feed.done)
                     batch = feed.messages[sent:]
                     done = feed.done
                 sent += len(batch)

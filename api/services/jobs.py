@@ -110,9 +110,7 @@ class JobService:
             raise DependencyUnavailableError(f"Prefect server unreachable: {exc}") from exc
         job_id = run.id.hex
         try:
-            await run_in_threadpool(
-                write_bundle, self.settings, kind=kind, job_id=job_id, **bundle
-            )
+            await run_in_threadpool(write_bundle, self.settings, kind=kind, job_id=job_id, **bundle)
         except OSError as exc:
             await self.client.set_flow_run_state(
                 run.id, Failed(message=f"Could not write the job bundle: {exc}"), force=True

@@ -1,4 +1,4 @@
-"""Turns durable stop requests (any process) into a cheap flag the training loop checks per batch."""
+"""Turns durable stop requests (any process) into a cheap flag the loop checks every batch."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """`mlcanvas serve`: the whole stack on one machine, as supervised children started in order.
 
-Prefect server → MLflow server → executor → API. Each must pass its health check before the
-next starts: the executor registers deployments on Prefect, and the API submits to them. A
-Prefect or MLflow given as an external URL is not started; `ui=False` also skips the MLflow
-server (it is only a UI: every process writes the MLflow store directly).
+Prefect server and MLflow server first, then the executor and the API once both are healthy:
+the executor registers deployments on Prefect, and the API submits to them. A Prefect or
+MLflow given as an external URL is not started; `ui=False` also skips the MLflow server (it
+is only a UI: every process writes the MLflow store directly).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # A fresh Prefect database or MLflow store migrates on first start; the executor imports
 # torch, registers deployments and warms its forkserver before the socket answers.
-READY_TIMEOUT = {"prefect": 120.0, "mlflow": 120.0, "executor": 180.0, "api": 60.0}
+SERVER_NAMES = frozenset({"prefect", "mlflow"})
+READY_TIMEOUT = {"prefect": 120.0, "mlflow": 120.0, "executor": 240.0, "api": 120.0}
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,15 @@ def _mlflow_server(settings: Settings, base: dict[str, str]) -> ChildSpec:
     )
 
 
+def start_phases(specs: list[ChildSpec]) -> list[list[ChildSpec]]:
+    """The servers (Prefect, MLflow) start together, then the executor and the API together:
+    each phase needs only the one before it (the API looks deployments up when it needs them).
+    """
+    servers = [spec for spec in specs if spec.name in SERVER_NAMES]
+    clients = [spec for spec in specs if spec.name not in SERVER_NAMES]
+    return [phase for phase in (servers, clients) if phase]
+
+
 def stack_urls(settings: Settings, *, ui: bool = True) -> StackUrls:
     api = http_url(settings.host, settings.api_port)
     if settings.prefect_api_url is not None:
@@ -248,9 +258,9 @@ def serve(settings: Settings, *, ui: bool = True) -> None:
     supervisor.install_signal_handlers()
     started = time.monotonic()
     try:
-        for spec in specs:
-            console.print(f"[bold]starting {spec.name}[/] ({' '.join(spec.argv[1:4])} ...)")
-            supervisor.start(spec)
+        for phase in start_phases(specs):
+            console.print(f"[bold]starting {', '.join(spec.name for spec in phase)}[/]")
+            supervisor.start_group(phase)
         _print_ready(console, stack_urls(settings, ui=ui), time.monotonic() - started)
         supervisor.run()
     except KeyboardInterrupt:

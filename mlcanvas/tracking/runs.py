@@ -82,7 +82,9 @@ def start_job_run(
         raise DependencyUnavailableError(f"MLflow store unavailable: {exc}") from exc
     run_id = run.info.run_id
     client.log_batch(
-        run_id, params=[Param(k, str(v)[:6000]) for k, v in sorted(params.items())], synchronous=True
+        run_id,
+        params=[Param(k, str(v)[:6000]) for k, v in sorted(params.items())],
+        synchronous=True,
     )
     return run_id
 

@@ -59,15 +59,32 @@ class Stack:
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
-            argv, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            argv,
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.procs[name] = proc
         return proc
 
     def start_prefect(self) -> None:
-        self._spawn("prefect", [sys.executable, "-m", "prefect", "server", "start",
-                                "--host", "127.0.0.1", "--port", str(self.prefect_port)])
+        self._spawn(
+            "prefect",
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.prefect_port),
+            ],
+        )
         url = f"http://127.0.0.1:{self.prefect_port}/api/health"
         wait_until(lambda: httpx.get(url, timeout=1).status_code == 200, 90, "Prefect server")
 
@@ -93,14 +110,27 @@ class Stack:
         self.wait_executor()
 
     def start_api(self) -> None:
-        self._spawn("api", [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                            "--host", "127.0.0.1", "--port", str(self.api_port)])
+        self._spawn(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+            ],
+        )
         wait_until(
-            lambda: httpx.get(f"{self.api}/api/health", timeout=2).json()["dependencies"]["executor"]["ok"],
+            lambda: httpx.get(f"{self.api}/api/health", timeout=2).json()["dependencies"][
+                "executor"
+            ]["ok"],
             120,
             "API",
         )
-
 
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
         proc = self.procs.pop(name, None)

@@ -45,11 +45,22 @@ def finished_job(stack: Any, digits_graph: dict[str, Any]) -> tuple[str, list[di
 def test_train_streams_the_contract_sequence(finished_job: Any) -> None:
     _job_id, messages = finished_job
     types = [m["type"] for m in messages]
-    assert types == ["ws_connected", "training_backend", "epoch_update", "epoch_update", "training_done"]
+    assert types == [
+        "ws_connected",
+        "training_backend",
+        "epoch_update",
+        "epoch_update",
+        "training_done",
+    ]
     epochs = [m for m in messages if m["type"] == "epoch_update"]
     assert [m["epoch"] for m in epochs] == [1, 2]
     assert epochs[-1]["loss"] == epochs[-1]["test_loss"]
-    assert set(epochs[0]["weights"]) == {"layers.1.weight", "layers.1.bias", "layers.4.weight", "layers.4.bias"}
+    assert set(epochs[0]["weights"]) == {
+        "layers.1.weight",
+        "layers.1.bias",
+        "layers.4.weight",
+        "layers.4.bias",
+    }
     assert len(epochs[0]["weights"]["layers.1.weight"]["histogram"]) == 20
     done = messages[-1]
     assert done["final_accuracy"] == done["final_test_accuracy"] > 0.5
@@ -102,8 +113,17 @@ def test_mlflow_run_has_metrics_model_and_bundle(stack: Any, finished_job: Any) 
     history = client.get_metric_history(run.info.run_id, "test_accuracy")
     assert [m.step for m in history] == [1, 2]
     files = {f.path for f in client.list_artifacts(run.info.run_id, "bundle")}
-    assert {f"bundle/{n}" for n in ("model.py", "graph.json", "training.json", "summary.json",
-                                     "metadata.json", "model.pt")} <= files
+    assert {
+        f"bundle/{n}"
+        for n in (
+            "model.py",
+            "graph.json",
+            "training.json",
+            "summary.json",
+            "metadata.json",
+            "model.pt",
+        )
+    } <= files
     mlflow.set_tracking_uri(uri)
     model = mlflow.pytorch.load_model(f"runs:/{run.info.run_id}/model")
     assert model(torch.zeros(3, 1, 8, 8)).shape == (3, 10)
@@ -125,6 +145,41 @@ def test_stop_keeps_the_partial_model(stack: Any, digits_graph: dict[str, Any]) 
     status = wait_status(stack, job_id, {"stopped"})
     assert status["terminal"] and status["has_artifact"]
     image = [[[0.0] * 8 for _ in range(8)]]
-    assert httpx.post(f"{stack.api}/api/model/infer", json={"job_id": job_id, "inputs": image}).status_code == 200
+    assert (
+        httpx.post(
+            f"{stack.api}/api/model/infer", json={"job_id": job_id, "inputs": image}
+        ).status_code
+        == 200
+    )
     latest = httpx.get(f"{stack.api}/api/model/latest").json()
     assert latest["job_id"] == job_id and latest["status"] == "stopped"
+
+
+def test_cancel_from_prefect_ends_stopped_with_partial_model(
+    stack: Any, digits_graph: dict[str, Any]
+) -> None:
+    """What the Prefect UI's Cancel does: the run goes Cancelling; the loop notices, saves."""
+    import asyncio
+    from uuid import UUID
+
+    from prefect.client.orchestration import PrefectClient
+    from prefect.states import Cancelling
+
+    graph = copy.deepcopy(digits_graph)
+    graph["training"]["epochs"] = 500
+    job_id = httpx.post(f"{stack.api}/api/model/train", json=graph).json()["job_id"]
+    with connect(f"{stack.ws}/ws/training/{job_id}", open_timeout=30) as ws:
+        messages = []
+        for raw in ws:
+            message = json.loads(raw)
+            messages.append(message)
+            if message["type"] == "epoch_update" and message["epoch"] == 2:
+
+                async def cancel() -> None:
+                    async with PrefectClient(api=stack.env["PREFECT_API_URL"]) as client:
+                        await client.set_flow_run_state(UUID(hex=job_id), Cancelling())
+
+                asyncio.run(cancel())
+    assert messages[-1]["type"] == "training_done" and messages[-1]["status"] == "stopped"
+    status = wait_status(stack, job_id, {"stopped", "failed"})
+    assert status["status"] == "stopped" and status["has_artifact"]
