@@ -13,9 +13,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from prefect.client.orchestration import PrefectClient
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
-from api.routes import nn, rf, system, ws
+from api.routes import deploy, nn, rf, system, ws
+from api.services.deployments import open_deployments
 from api.services.event_hub import EventHub
 from api.services.jobs import JobService
 from api.services.models import ModelCache
@@ -38,9 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.jobs = jobs
             app.state.hub = EventHub(events, jobs)
             app.state.models = ModelCache()
+            app.state.deployments = await run_in_threadpool(
+                open_deployments, settings, jobs, app.state.models
+            )
             log.info("API ready: Prefect %s, events %s", settings.prefect_url, settings.events_url)
             yield
             await app.state.hub.close()
+            await run_in_threadpool(app.state.deployments.store.close)
 
     app = FastAPI(
         title="MLCanvas",
@@ -57,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    for router in (system.router, nn.router, nn.datasets_router, rf.router, ws.router):
+    routers = (system.router, nn.router, nn.datasets_router, rf.router, deploy.router, ws.router)
+    for router in routers:
         app.include_router(router)
     return app

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
+from api.services.deployments import DeploymentService
 from api.services.event_hub import EventHub
 from api.services.jobs import JobService
 from api.services.models import ModelCache
@@ -34,8 +35,13 @@ def get_hub(request: HTTPConnection) -> EventHub:
     return request.app.state.hub
 
 
+def get_deployments(request: HTTPConnection) -> DeploymentService:
+    return request.app.state.deployments
+
+
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 JobsDep = Annotated[JobService, Depends(get_jobs)]
 ModelsDep = Annotated[ModelCache, Depends(get_models)]
 EventsDep = Annotated[EventLog, Depends(get_events)]
 HubDep = Annotated[EventHub, Depends(get_hub)]
+DeploymentsDep = Annotated[DeploymentService, Depends(get_deployments)]

@@ -24,6 +24,8 @@ import sys
 import time
 import traceback
 import warnings
+from collections.abc import Callable
+from typing import NoReturn
 
 log = logging.getLogger("mlcanvas.forkserver")
 
@@ -73,7 +75,7 @@ def _recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
     return json.loads(body), list(fds)
 
 
-def _run_child(request: dict, fds: list[int]) -> None:
+def _run_child(request: dict, fds: list[int]) -> NoReturn:
     """In the forked child: become the flow-run process. Never returns."""
     code = 1
     try:
@@ -111,9 +113,16 @@ def _run_child(request: dict, fds: list[int]) -> None:
         os._exit(code)
 
 
+ChildRunner = Callable[[dict, list[int]], NoReturn]
+
+
 class ForkServer:
-    def __init__(self, path: str) -> None:
+    """Single-threaded accept/fork/reap loop. `run_child` is what a forked child becomes
+    (Prefect's engine); tests inject a small function so the protocol runs without Prefect."""
+
+    def __init__(self, path: str, run_child: ChildRunner = _run_child) -> None:
         self.path = path
+        self.run_child = run_child
         self.selector = selectors.DefaultSelector()
         self.children: dict[int, socket.socket] = {}
         self.grace: dict[int, float] = {}
@@ -158,7 +167,7 @@ class ForkServer:
             self.listener.close()
             for other in self.children.values():
                 other.close()
-            _run_child(request, fds)
+            self.run_child(request, fds)
         for fd in fds:
             os.close(fd)
         run_id = request["env"].get("PREFECT__FLOW_RUN_ID", "?")

@@ -220,3 +220,8 @@ def stop(
         kind, _status = client.find_job(job_id)
         reply = client.stop(kind, job_id)
         console.print(f"{kind.upper()} job [bold]{job_id}[/]: {reply.get('status')}")
+
+
+from mlcanvas.cli_deploy import deploy_app  # noqa: E402 - deploy, deployments, predict
+
+app.add_typer(deploy_app)

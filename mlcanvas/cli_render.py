@@ -93,9 +93,11 @@ def schema_error_lines(exc: ValidationError) -> list[str]:
 def jobs_table(jobs: Sequence[dict[str, Any]]) -> Table:
     table = Table(title=f"Recent jobs ({len(jobs)})", title_justify="left")
     table.add_column("job id", no_wrap=True, min_width=32)
-    for column in ("kind", "status", "name", "dataset"):
-        table.add_column(column)
-    table.add_column("created (UTC)", no_wrap=True)
+    table.add_column("kind", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("name", overflow="fold")
+    table.add_column("dataset", overflow="fold")
+    table.add_column("created (UTC)", overflow="fold")
     for job in jobs:
         table.add_row(
             str(job.get("job_id", NONE)),

@@ -7,11 +7,13 @@ Every function returns the command's exit code: 0 done (completed or stopped), 1
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from mlcanvas.cli_interrupt import InterruptGate, interrupt_gate
 from mlcanvas.cli_render import errors_table, metrics_table
 from mlcanvas.cli_watch import render_training
 from mlcanvas.client import FAILURE_TYPES, StackClient, stream_messages
@@ -24,7 +26,9 @@ from mlcanvas.stack.serve import stack_urls
 INTERRUPTED = 130
 
 
-def with_overrides(graph: dict[str, Any], *, epochs: int | None, dataset: str | None) -> dict:
+def with_overrides(
+    graph: dict[str, Any], *, epochs: int | None, dataset: str | None
+) -> dict[str, Any]:
     """The graph with `--epochs`/`--dataset` written into its training block."""
     overrides = {k: v for k, v in {"epochs": epochs, "dataset": dataset}.items() if v is not None}
     if not overrides:
@@ -80,13 +84,16 @@ def follow_on_stack(
     run_name: str | None = None,
 ) -> int:
     """Follow the job's websocket to its end; Ctrl-C detaches and leaves the job running."""
-    try:
-        messages = stream_messages(client.socket_url(kind, job_id))
-        terminal = render_training(messages, kind=kind, console=console, total=total)
-    except KeyboardInterrupt:
-        console.print(f"Stopped watching; job {job_id} goes on. Stop it: mlcanvas stop {job_id}")
-        return INTERRUPTED
-    status = client.status(kind, job_id).get("status")
+    with interrupt_gate():
+        try:
+            messages = stream_messages(client.socket_url(kind, job_id))
+            terminal = render_training(messages, kind=kind, console=console, total=total)
+        except KeyboardInterrupt:
+            console.print(
+                f"Stopped watching; job {job_id} goes on. Stop it: mlcanvas stop {job_id}"
+            )
+            return INTERRUPTED
+    status = (terminal or {}).get("status") or _settled_status(client, kind, job_id)
     where = stack_urls(settings).mlflow_ui or settings.tracking_uri
     return report_outcome(
         console, settings, kind=kind, job_id=job_id, terminal=terminal, status=status,
@@ -94,36 +101,61 @@ def follow_on_stack(
     )  # fmt: skip
 
 
+def _settled_status(
+    client: StackClient, kind: Kind, job_id: str, *, deadline_seconds: float = 15.0
+) -> str | None:
+    """The job's status once terminal: the stream can end a moment before the flow run's
+    final state is recorded (RF's `rf_done` carries no status of its own)."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        status = client.status(kind, job_id)
+        if status.get("terminal") or time.monotonic() > deadline:
+            return status.get("status")
+        time.sleep(0.25)
+
+
 def train_locally(
     kind: Kind, graph: dict[str, Any], *, console: Console, settings: Settings
 ) -> int:
     """Validate here first (a bad graph never starts Prefect), then run the flow in-process.
 
-    The first Ctrl-C asks the job to stop (it keeps its partial model); a second one aborts.
+    The first Ctrl-C asks the job to stop (it keeps its partial model); a later one aborts.
     """
-    from mlcanvas.client.local_run import follow_local_run, point_prefect, start_local_run
-    from mlcanvas.jobs.event_log import get_event_log
+    from mlcanvas.client.local_run import configure_local_run, prefect_server_for_local_run
 
     _prepare(kind, graph)
-    prefect = point_prefect(settings)
-    console.print(
-        "No stack answers; training in this process "
-        f"(Prefect: {prefect or 'a temporary local server'})."
-    )
+    configure_local_run(settings)
+    with interrupt_gate() as gate:
+        try:
+            with prefect_server_for_local_run(settings) as is_temporary:
+                where = "a temporary server" if is_temporary else settings.prefect_url
+                console.print(f"No stack answers; training in this process (Prefect: {where}).")
+                return _run_locally(kind, graph, gate, console=console, settings=settings)
+        except KeyboardInterrupt:
+            console.print("Interrupted.")
+            return INTERRUPTED
+
+
+def _run_locally(
+    kind: Kind, graph: dict[str, Any], gate: InterruptGate, *, console: Console, settings: Settings
+) -> int:
+    from mlcanvas.client.local_run import follow_local_run, start_local_run
+    from mlcanvas.jobs.event_log import get_event_log
+
     run = start_local_run(kind, graph)
-    console.print(f"Job [bold]{run.job_id}[/] started.")
+    console.print(f"Job [bold]{run.job_id}[/] started. Ctrl-C stops it and keeps the model.")
     events = get_event_log(settings.events_url)
-    total = planned_steps(kind, graph)
-    try:
-        terminal = render_training(
-            follow_local_run(run, events), kind=kind, console=console, total=total
-        )
-    except KeyboardInterrupt:
-        events.request_stop(run.job_id, "cli")
-        console.print("Stopping after the current batch; the partial model is kept.")
-        terminal = render_training(
-            follow_local_run(run, events), kind=kind, console=console, total=total
-        )
+    gate.defer_first()
+
+    def stop_on_first_interrupt() -> None:
+        if gate.is_requested and not events.is_stop_requested(run.job_id):
+            events.request_stop(run.job_id, "cli")
+            console.print("Stopping after the current batch (Ctrl-C again aborts).")
+
+    messages = follow_local_run(run, events, on_poll=stop_on_first_interrupt)
+    terminal = render_training(
+        messages, kind=kind, console=console, total=planned_steps(kind, graph)
+    )
     run.thread.join(timeout=120)
     status = (terminal or {}).get("status") or _bundle_status(settings, kind, run.job_id)
     mlflow_ui = stack_urls(settings).mlflow_ui

@@ -14,7 +14,8 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,8 @@ from mlcanvas.errors import DependencyUnavailableError
 from mlcanvas.jobs.event_log import EventLog
 from mlcanvas.settings import Settings
 from mlcanvas.stack.health import http_ok
-from mlcanvas.stack.serve import prefect_database_url, stack_env
+from mlcanvas.stack.serve import prefect_home, prefect_server_spec, stack_env
+from mlcanvas.stack.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -44,23 +46,46 @@ class LocalRun:
         return self.thread.is_alive()
 
 
-def point_prefect(settings: Settings) -> str | None:
-    """Choose the Prefect server for local runs; call it before Prefect is imported (Prefect
-    reads its settings at import). Returns the stack's Prefect URL when one answers; otherwise
-    Prefect will start a temporary server on the stack's own database, so the run still shows
-    up in the stack's history later."""
+def configure_local_run(settings: Settings) -> None:
+    """Set this process up like a stack child; call it before Prefect and MLflow are imported
+    (both read their settings at import)."""
     if "prefect" in sys.modules:
         log.warning("Prefect is already imported; its API settings stay as they are")
     os.environ.update(stack_env(settings))
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # our progress bar narrates
+    # The progress bar narrates; library chatter (MLflow's pickle advice, ...) would break it.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+    prefect_home(settings).mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def prefect_server_for_local_run(settings: Settings) -> Iterator[bool]:
+    """Make sure a Prefect server answers at `settings.prefect_url`; yields True when a
+    temporary one had to be started (it is stopped on exit).
+
+    The temporary server is the stack's own (same port, same SQLite database), started as a
+    supervised child in its own session: Prefect's built-in ephemeral server would sit in our
+    process group and die on the same Ctrl-C that should only stop the job gracefully.
+    """
     if http_ok(f"{settings.prefect_url}/health", timeout=0.5):
-        return settings.prefect_url
-    os.environ.pop("PREFECT_API_URL", None)
-    os.environ["PREFECT_SERVER_EPHEMERAL_ENABLED"] = "true"
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-    os.environ["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_database_url(settings)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return None
+        yield False
+        return
+    if settings.prefect_api_url is not None:
+        raise DependencyUnavailableError(f"No Prefect server answers at {settings.prefect_url}")
+    spec = prefect_server_spec(settings, ui=False)
+    spec.echo_output = False
+    supervisor = Supervisor()
+    try:
+        supervisor.start(spec)
+    except (RuntimeError, TimeoutError) as exc:
+        supervisor.stop_all()
+        raise DependencyUnavailableError(
+            f"Could not start a temporary Prefect server on port {settings.prefect_port}: {exc}"
+        ) from exc
+    try:
+        yield True
+    finally:
+        supervisor.stop_all()
 
 
 def start_local_run(kind: str, graph: dict[str, Any], *, start_timeout: float = 180.0) -> LocalRun:
@@ -105,10 +130,20 @@ def start_local_run(kind: str, graph: dict[str, Any], *, start_timeout: float = 
 
 
 def follow_local_run(
-    run: LocalRun, events: EventLog, *, poll_seconds: float = 0.2
+    run: LocalRun,
+    events: EventLog,
+    *,
+    poll_seconds: float = 0.2,
+    on_poll: Callable[[], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The job's messages in order, live, until its terminal message or the flow's end."""
+    """The job's messages in order, live, until its terminal message or the flow's end.
+
+    `on_poll` runs before every read, so the caller can act (e.g. request a stop) while no
+    message arrives.
+    """
     while True:
+        if on_poll is not None:
+            on_poll()
         has_ended = not run.is_running  # read before the events: the last batch is complete
         for event in events.read(run.job_id, run.last_seq):
             run.last_seq = event.seq

@@ -21,8 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import CreateTable
 
 _metadata = sa.MetaData()
+_APPEND_ATTEMPTS = 50  # seq is max+1: concurrent writers may collide, and the loser retries
 
 job_events = sa.Table(
     "job_events",
@@ -72,7 +74,7 @@ class EventLog:
         self._engine = self._make_engine(url)
         self._pid = _current_pid()
         self._lock = threading.Lock()
-        _metadata.create_all(self._engine)
+        self._create_tables()
 
     @staticmethod
     def _make_engine(url: str) -> Engine:
@@ -81,6 +83,12 @@ class EventLog:
             sa_event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return sa.create_engine(url, pool_pre_ping=True)
+
+    def _create_tables(self) -> None:
+        """IF NOT EXISTS: the API and the executor may open a fresh database at the same time."""
+        with self._engine.begin() as conn:
+            for table in _metadata.sorted_tables:
+                conn.execute(CreateTable(table, if_not_exists=True))
 
     @property
     def engine(self) -> Engine:
@@ -93,7 +101,19 @@ class EventLog:
     def append(self, job_id: str, type_: str, payload: dict[str, Any]) -> int:
         """Append one event; returns its sequence number (1-based, gap-free per job)."""
         body = json.dumps(payload, allow_nan=False, default=float)
-        with self._lock, self.engine.begin() as conn:
+        attempts = 0
+        with self._lock:
+            while True:
+                try:
+                    return self._insert_next(job_id, type_, body)
+                except sa.exc.IntegrityError:
+                    # Another writer (process or EventLog) took that seq first: read it again.
+                    attempts += 1
+                    if attempts >= _APPEND_ATTEMPTS:
+                        raise
+
+    def _insert_next(self, job_id: str, type_: str, body: str) -> int:
+        with self.engine.begin() as conn:
             last = conn.execute(
                 sa.select(sa.func.max(job_events.c.seq)).where(job_events.c.job_id == job_id)
             ).scalar()

@@ -7,12 +7,12 @@ from uuid import UUID
 
 from mlcanvas.errors import NotFoundError
 
-_ID = re.compile(r"^[0-9a-f]{32}$")
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def check_job_id(job_id: str | None, *, what: str = "job_id") -> str:
     """Return the id unchanged, or raise the contract's 404 for anything malformed."""
-    if not isinstance(job_id, str) or not _ID.match(job_id):
+    if not isinstance(job_id, str) or not _ID.fullmatch(job_id):
         raise NotFoundError(f"Unknown {what}: {job_id}")
     return job_id
 

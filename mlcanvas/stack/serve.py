@@ -24,9 +24,9 @@ from mlcanvas.stack.supervisor import ChildSpec, Supervisor
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
+SERVER_NAMES = frozenset({"prefect", "mlflow"})
 # A fresh Prefect database or MLflow store migrates on first start; the executor imports
 # torch, registers deployments and warms its forkserver before the socket answers.
-SERVER_NAMES = frozenset({"prefect", "mlflow"})
 READY_TIMEOUT = {"prefect": 120.0, "mlflow": 120.0, "executor": 240.0, "api": 120.0}
 
 
@@ -82,7 +82,7 @@ def plan_stack(settings: Settings, *, ui: bool = True) -> list[ChildSpec]:
     base = stack_env(settings)
     specs: list[ChildSpec] = []
     if settings.prefect_api_url is None:
-        specs.append(_prefect_server(settings, base, ui=ui))
+        specs.append(prefect_server_spec(settings, ui=ui))
     if settings.mlflow_tracking_uri is None and ui:
         specs.append(_mlflow_server(settings, base))
     specs.append(
@@ -93,6 +93,8 @@ def plan_stack(settings: Settings, *, ui: bool = True) -> list[ChildSpec]:
             ready=partial(unix_socket_accepts, str(forkserver_socket_path(settings))),
             ready_timeout=READY_TIMEOUT["executor"],
             restart=True,
+            # It stops its worker and forkserver first, and a running job gets a grace period.
+            stop_timeout=45.0,
             cwd=str(REPO_ROOT),
         )
     )
@@ -109,7 +111,7 @@ def plan_stack(settings: Settings, *, ui: bool = True) -> list[ChildSpec]:
                 settings.host,
                 "--port",
                 str(settings.api_port),
-            ],  # fmt: skip
+            ],
             env=dict(base),
             ready=partial(http_ok, http_url(settings.host, settings.api_port, "/health")),
             ready_timeout=READY_TIMEOUT["api"],
@@ -120,10 +122,12 @@ def plan_stack(settings: Settings, *, ui: bool = True) -> list[ChildSpec]:
     return specs
 
 
-def _prefect_server(settings: Settings, base: dict[str, str], *, ui: bool) -> ChildSpec:
+def prefect_server_spec(settings: Settings, *, ui: bool) -> ChildSpec:
+    """The embedded Prefect server: SQLite under the data dir (the CLI's local runs start it
+    too when nothing answers, so their runs land in the stack's history)."""
     host, port = settings.host, settings.prefect_port
     env = {
-        **base,
+        **stack_env(settings),
         "PREFECT_API_DATABASE_CONNECTION_URL": prefect_database_url(settings),
         "PREFECT_SERVER_UI_ENABLED": "true" if ui else "false",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -176,7 +180,7 @@ def _mlflow_server(settings: Settings, base: dict[str, str]) -> ChildSpec:
             str(settings.mlflow_port),
             "--workers",
             "1",
-        ],  # fmt: skip
+        ],
         env=env,
         ready=partial(http_ok, http_url(settings.host, settings.mlflow_port, "/health")),
         ready_timeout=READY_TIMEOUT["mlflow"],

@@ -40,6 +40,8 @@ class ChildSpec:
     ready_timeout: float = 120.0
     restart: bool = False
     cwd: str | None = None
+    stop_timeout: float = 10.0
+    echo_output: bool = True  # False: its lines go to the debug log, not to stdout
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     restarts: int = 0
     started_at: float = 0.0
@@ -84,7 +86,7 @@ class Supervisor:
             if spec.process is not None and spec.process.poll() is not None:
                 raise RuntimeError(f"{spec.name} exited with code {spec.process.returncode}")
             if _is_ready(spec.ready):
-                self._say(spec.name, f"healthy after {time.monotonic() - spec.started_at:.1f} s")
+                self._report(spec, f"healthy after {time.monotonic() - spec.started_at:.1f} s")
                 return
             if time.monotonic() - spec.started_at > spec.ready_timeout:
                 raise TimeoutError(f"{spec.name} not healthy after {spec.ready_timeout:.0f} s")
@@ -107,7 +109,13 @@ class Supervisor:
     def _pump(self, spec: ChildSpec, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
         for raw in iter(process.stdout.readline, b""):
-            self._say(spec.name, raw.decode(errors="replace").rstrip())
+            self._report(spec, raw.decode(errors="replace").rstrip())
+
+    def _report(self, spec: ChildSpec, line: str) -> None:
+        if spec.echo_output:
+            self._say(spec.name, line)
+        else:
+            log.debug("[%s] %s", spec.name, line)
 
     def _say(self, name: str, line: str) -> None:
         with self._out_lock:
@@ -162,10 +170,10 @@ class Supervisor:
         except Exception:
             log.exception("periodic task failed")
 
-    def stop_all(self, timeout: float = 10.0) -> None:
-        """SIGTERM each child by PID, newest first; SIGKILL it after `timeout`, then whatever
-        it left behind in its process group."""
-        if any(spec.process and spec.process.poll() is None for spec in self.children):
+    def stop_all(self, timeout: float | None = None) -> None:
+        """SIGTERM each child by PID, newest first; SIGKILL it after `timeout` (default: its
+        `stop_timeout`), then whatever it left behind in its process group."""
+        if any(s.echo_output and s.process and s.process.poll() is None for s in self.children):
             self._say("supervisor", "stopping every child, newest first")
         for spec in reversed(self.children):
             process = spec.process
@@ -173,7 +181,7 @@ class Supervisor:
                 continue
             process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout=timeout)
+                process.wait(timeout=spec.stop_timeout if timeout is None else timeout)
             except subprocess.TimeoutExpired:
                 self._say(spec.name, "did not stop in time; killing")
                 process.kill()

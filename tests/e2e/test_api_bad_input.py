@@ -20,6 +20,7 @@ DIGITS_INPUTS = [0.0] * 64
 IRIS_INPUTS = [5.1, 3.5, 1.4, 0.2]
 
 Graph = dict[str, Any]
+DigitsJob = tuple[str, dict[str, Any]]
 Request = Callable[[httpx.Client, str], httpx.Response]
 
 
@@ -83,7 +84,7 @@ def http(stack: Any) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def digits_job(http: httpx.Client, digits_graph: Graph) -> tuple[str, dict[str, Any]]:
+def digits_job(http: httpx.Client, digits_graph: Graph) -> DigitsJob:
     """One finished digits job shared by this module, with its status body when done."""
     reply = http.post("/api/model/train", json=digits_graph)
     assert reply.status_code == 200, reply.text
@@ -228,17 +229,12 @@ def test_dataset_contract_is_400_naming_the_required_shape(
 def test_bad_hyper_parameter_is_400_naming_the_training_field(
     http: httpx.Client, digits_graph: Graph, key: str, value: Any
 ) -> None:
-    for action in ("train", "compile"):
-        if action == "train":
-            detail = rejected_train(http, with_training(digits_graph, **{key: value}))
-        else:
-            reply = http.post(
-                "/api/model/compile", json=with_training(digits_graph, **{key: value})
-            )
-            assert reply.status_code == 400, reply.text
-            detail = reply.json()["detail"]
-        assert detail["errors"][0]["field"] == f"training.{key}"
-        assert detail["errors"][0]["got"] == value
+    graph = with_training(digits_graph, **{key: value})
+    error = rejected_train(http, graph)["errors"][0]
+    assert (error["field"], error["got"]) == (f"training.{key}", value)
+    compiled = http.post("/api/model/compile", json=graph)
+    assert compiled.status_code == 400, compiled.text
+    assert compiled.json()["detail"]["errors"][0]["field"] == f"training.{key}"
 
 
 def test_unknown_activation_is_invalid_on_validate_and_400_on_train(
@@ -276,7 +272,7 @@ def test_unknown_activation_is_invalid_on_validate_and_400_on_train(
     ],
 )
 def test_infer_with_a_wrong_payload_is_400(
-    http: httpx.Client, digits_job: tuple[str, dict], inputs: Any, message: str, got_shape: Any
+    http: httpx.Client, digits_job: DigitsJob, inputs: Any, message: str, got_shape: Any
 ) -> None:
     job_id, _ = digits_job
     reply = http.post("/api/model/infer", json={"job_id": job_id, "inputs": inputs})
@@ -346,7 +342,7 @@ def test_unknown_or_malformed_job_id_is_404(
 
 @pytest.mark.parametrize("request_name", [name for name in ID_REQUESTS if name.startswith("rf")])
 def test_nn_job_id_is_unknown_to_the_rf_endpoints(
-    http: httpx.Client, digits_job: tuple[str, dict], request_name: str
+    http: httpx.Client, digits_job: DigitsJob, request_name: str
 ) -> None:
     job_id, _ = digits_job
     reply = ID_REQUESTS[request_name](http, job_id)
@@ -366,7 +362,7 @@ def test_websocket_of_unknown_job_sends_error_and_closes_1008(
     assert code == 1008
 
 
-def test_rf_websocket_of_an_nn_job_closes_1008(stack: Any, digits_job: tuple[str, dict]) -> None:
+def test_rf_websocket_of_an_nn_job_closes_1008(stack: Any, digits_job: DigitsJob) -> None:
     job_id, _ = digits_job
     messages, code = read_stream(f"{stack.ws}/ws/rf/training/{job_id}")
     assert messages == [{"type": "rf_error", "message": f"Unknown job_id: {job_id}"}]
@@ -375,7 +371,7 @@ def test_rf_websocket_of_an_nn_job_closes_1008(stack: Any, digits_job: tuple[str
 
 @pytest.mark.parametrize(("family", "fmt"), [("model", "zip"), ("model", "pkl"), ("rf", "pt")])
 def test_export_with_an_unknown_format_is_422(
-    http: httpx.Client, digits_job: tuple[str, dict], family: str, fmt: str
+    http: httpx.Client, digits_job: DigitsJob, family: str, fmt: str
 ) -> None:
     reply = http.get(f"/api/{family}/export", params={"job_id": digits_job[0], "format": fmt})
     assert reply.status_code == 422, reply.text
@@ -391,7 +387,7 @@ def test_status_without_job_id_is_422(http: httpx.Client, family: str) -> None:
 
 @pytest.mark.parametrize("body", [None, {}, {"job_id": None}])
 def test_stop_without_a_job_id_answers_the_newest_job_unchanged(
-    http: httpx.Client, digits_job: tuple[str, dict], body: dict | None
+    http: httpx.Client, digits_job: DigitsJob, body: dict | None
 ) -> None:
     newest = http.get("/api/model/latest").json()
     assert newest["terminal"] is True  # every job of this module has ended by now
@@ -403,7 +399,7 @@ def test_stop_without_a_job_id_answers_the_newest_job_unchanged(
     assert http.get("/api/model/latest").json() == newest
 
 
-def test_nothing_else_was_disturbed(http: httpx.Client, digits_job: tuple[str, dict]) -> None:
+def test_nothing_else_was_disturbed(http: httpx.Client, digits_job: DigitsJob) -> None:
     job_id, finished = digits_job
     assert http.get("/health").json() == {"status": "ok"}
     health = http.get("/api/health")

@@ -22,11 +22,11 @@ VIRGINICA_ROW = [6.7, 3.0, 5.2, 2.3]
 TERMINAL = {"completed", "stopped", "failed"}
 
 Graph = dict[str, Any]
+Stream = tuple[list[dict[str, Any]], int | None]
+IrisJob = tuple[str, list[dict[str, Any]], int | None]
 
 
-def read_stream(
-    url: str, timeout: float = 180, until: str | None = None
-) -> tuple[list[dict[str, Any]], int | None]:
+def read_stream(url: str, timeout: float = 180, until: str | None = None) -> Stream:
     """Messages until the server closes (or the first of type `until`), and the close code."""
     messages = []
     deadline = time.monotonic() + timeout
@@ -75,14 +75,14 @@ def http(stack: Any) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def iris_job(stack: Any, http: httpx.Client, iris_graph: Graph) -> tuple[str, list[dict], int]:
+def iris_job(stack: Any, http: httpx.Client, iris_graph: Graph) -> IrisJob:
     """One finished 30-tree iris job shared by this module: id, stream and close code."""
     job_id = train(http, iris_graph)
     messages, code = read_stream(f"{stack.ws}/ws/rf/training/{job_id}")
     return job_id, messages, code
 
 
-def test_stream_is_progress_in_order_then_done_then_close(iris_job: tuple) -> None:
+def test_stream_is_progress_in_order_then_done_then_close(iris_job: IrisJob) -> None:
     _job_id, messages, code = iris_job
     assert messages[0]["type"] == "rf_progress"  # no hello
     assert [m["type"] for m in messages] == ["rf_progress"] * 3 + ["rf_done"]
@@ -102,7 +102,7 @@ def test_stream_is_progress_in_order_then_done_then_close(iris_job: tuple) -> No
     assert code == 1000
 
 
-def test_status_is_completed_with_final_metrics(http: httpx.Client, iris_job: tuple) -> None:
+def test_status_is_completed_with_final_metrics(http: httpx.Client, iris_job: IrisJob) -> None:
     job_id, messages, _ = iris_job
     status = wait_status(http, job_id, TERMINAL)
     assert status["status"] == "completed" and status["terminal"] is True
@@ -114,7 +114,7 @@ def test_status_is_completed_with_final_metrics(http: httpx.Client, iris_job: tu
     }
 
 
-def test_infer_a_row_and_a_matrix_gives_class_names(http: httpx.Client, iris_job: tuple) -> None:
+def test_infer_a_row_and_a_matrix_gives_class_names(http: httpx.Client, iris_job: IrisJob) -> None:
     job_id, _, _ = iris_job
     one = http.post("/api/rf/infer", json={"job_id": job_id, "inputs": SETOSA_ROW})
     assert one.status_code == 200, one.text
@@ -145,7 +145,7 @@ def test_infer_a_row_and_a_matrix_gives_class_names(http: httpx.Client, iris_job
     ],
 )
 def test_infer_with_a_wrong_payload_is_400(
-    http: httpx.Client, iris_job: tuple, inputs: Any, message: str
+    http: httpx.Client, iris_job: IrisJob, inputs: Any, message: str
 ) -> None:
     job_id, _, _ = iris_job
     reply = http.post("/api/rf/infer", json={"job_id": job_id, "inputs": inputs})
@@ -157,7 +157,7 @@ def test_infer_with_a_wrong_payload_is_400(
         assert detail["got_feature_count"] in (3, 5)
 
 
-def test_export_py_and_pkl(http: httpx.Client, iris_job: tuple) -> None:
+def test_export_py_and_pkl(http: httpx.Client, iris_job: IrisJob) -> None:
     job_id, _, _ = iris_job
     source = http.get("/api/rf/export", params={"job_id": job_id})
     assert source.status_code == 200
