@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.info("API ready: Prefect %s, events %s", settings.prefect_url, settings.events_url)
             yield
             await app.state.hub.close()
-            await run_in_threadpool(app.state.deployments.store.close)
+            await run_in_threadpool(app.state.deployments.close)
 
     app = FastAPI(
         title="MLCanvas",

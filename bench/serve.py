@@ -204,6 +204,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="Work here and keep it (logs, stores).")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found: apt-get install -y wrk")
 

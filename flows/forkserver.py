@@ -131,6 +131,7 @@ class ForkServer:
             os.unlink(path)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
+        self._inode = os.stat(path).st_ino
         self.listener.listen(64)
         self.selector.register(self.listener, selectors.EVENT_READ, "accept")
         self.running = True
@@ -245,14 +246,17 @@ class ForkServer:
             self._reap()
             time.sleep(0.05)
         self.listener.close()
-        if os.path.exists(self.path):
-            os.unlink(self.path)
+        try:  # a newer forkserver may own the path by now: only remove our own socket
+            if os.stat(self.path).st_ino == self._inode:
+                os.unlink(self.path)
+        except FileNotFoundError:
+            pass
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         pass
     path = sys.argv[1]

@@ -1,8 +1,8 @@
 """Deployment endpoints under /api/deploy (contract §7), for finished NN and RF jobs.
 
 Ids are checked (`^[0-9a-f]{32}$`, else 404) before any storage is touched. The infer route
-is the hot path: the body is parsed once, everything else (shape checks, the forward pass,
-JSON encoding) runs in a worker thread, and the reply goes out as ready-made JSON bytes.
+is the hot path: the raw body goes to the inference worker (api/services/deploy_inference.py)
+and the reply comes back as ready-made JSON bytes.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from api.deps import DeploymentsDep
 from api.schemas import NNInferResponse, RFInferResponse
+from api.services.deploy_inference import DeploymentInferRequest
 from mlcanvas.deployments.log_book import KEEP_PER_DEPLOYMENT
 from mlcanvas.deployments.record import Deployment, check_deployment_id
 
@@ -67,11 +68,6 @@ class DeploymentLog(BaseModel):
 class DeploymentLogs(BaseModel):
     deployment_id: str
     logs: list[DeploymentLog] = Field(description="The last `limit` entries, oldest first.")
-
-
-class DeploymentInferRequest(BaseModel):
-    inputs: Any = Field(description="Same formats as job infer (NN: contract §4; RF: §6).")
-    return_probabilities: bool = True
 
 
 class DeployedNNInferResponse(NNInferResponse):
@@ -129,6 +125,12 @@ async def start(deployment_id: str, deployments: DeploymentsDep) -> DeploymentOu
 @router.post(
     "/{deployment_id}/infer",
     response_class=Response,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": DeploymentInferRequest.model_json_schema()}},
+        }
+    },
     responses={
         200: {
             "model": DeployedNNInferResponse | DeployedRFInferResponse,
@@ -136,14 +138,13 @@ async def start(deployment_id: str, deployments: DeploymentsDep) -> DeploymentOu
         }
     },
 )
-async def infer(
-    deployment_id: str, request: DeploymentInferRequest, deployments: DeploymentsDep
-) -> Response:
-    """Infer through a running deployment; counts and logs the request."""
-    body = await run_in_threadpool(
-        deployments.infer,
-        check_deployment_id(deployment_id),
-        request.inputs,
-        request.return_probabilities,
-    )
-    return Response(content=body, media_type="application/json")
+async def infer(deployment_id: str, request: Request, deployments: DeploymentsDep) -> Response:
+    """Infer through a running deployment; counts and logs the request.
+
+    The hot path: the raw body goes to the inference worker, which parses and checks it (a
+    schema problem is still a 422) and batches it with concurrent requests into one forward
+    pass; the reply comes back as ready JSON bytes.
+    """
+    record_id = check_deployment_id(deployment_id)
+    body = await request.body()
+    return Response(await deployments.infer(record_id, body), media_type="application/json")

@@ -1,5 +1,5 @@
 """Deployments in the API process: what must hold before a job is served, model loading, and
-the infer hot path.
+the infer hot path's entry.
 
 Records, logs and counters live in `mlcanvas.deployments.DeploymentStore`; the loaded models
 live in the shared `ModelCache` (bounded LRU). The hot path (`infer`) runs in a worker thread
@@ -9,18 +9,15 @@ and reads only memory and the cache: counters and logs are flushed in the backgr
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any
 
-import orjson
 from starlette.concurrency import run_in_threadpool
 
+from api.services.deploy_inference import ARTIFACT_SUFFIX, DeploymentInference
 from api.services.jobs import JobService, JobView
-from api.services.models import ModelCache, infer_nn, infer_rf
+from api.services.models import ModelCache
 from mlcanvas.deployments.record import LOCAL_TARGET, RUNNING, Deployment
 from mlcanvas.deployments.store import DeploymentStore
 from mlcanvas.errors import (
-    InferenceInputError,
     InvalidInputError,
     MLCanvasError,
     NotFoundError,
@@ -35,7 +32,6 @@ log = logging.getLogger(__name__)
 REMOTE_NOT_SUPPORTED = (
     "Only local deployment is supported right now. Remote targets are planned next."
 )
-ARTIFACT_SUFFIX = {"nn": "pt", "rf": "pkl"}
 
 
 def normalise_target(target: str | None) -> str:
@@ -54,7 +50,7 @@ class DeploymentService:
         self.jobs = jobs
         self.models = models
         self.settings = settings
-        self._folders: dict[str, Path] = {}
+        self.inference = DeploymentInference(store, models, settings)
 
     # --- control plane ------------------------------------------------------------------
     async def create(self, job_id: str, target: str | None, name: str | None) -> Deployment:
@@ -117,56 +113,18 @@ class DeploymentService:
     async def stop(self, deployment_id: str) -> Deployment:
         return await run_in_threadpool(self.store.delete, deployment_id)
 
-    # --- hot path (worker thread) ---------------------------------------------------------
-    def infer(self, deployment_id: str, inputs: Any, return_probabilities: bool) -> bytes:
-        """One forward pass over the request's rows; the reply as JSON bytes.
-
-        Rejected input is logged (`inference_request_invalid`) and not counted.
-        """
+    # --- hot path ------------------------------------------------------------------------
+    async def infer(self, deployment_id: str, body: bytes) -> bytes:
+        """The reply as JSON bytes; parsing, checks and the forward pass run off the loop."""
         record = self.store.get(deployment_id)
         if not record.is_running:
             raise NotReadyError("Deployment is not running", deployment_id=deployment_id)
-        folder = self._folder(record)
-        try:
-            if record.kind == "nn":
-                result = infer_nn(
-                    self.models,
-                    folder,
-                    inputs,
-                    return_probabilities=return_probabilities,
-                    status="completed",
-                    what="deployed model",
-                )
-                output_shape = result["output_shape"]
-            else:
-                result = infer_rf(
-                    self.models, folder, inputs, return_probabilities=return_probabilities
-                )
-                output_shape = [result["input_shape"][0], len(result["classes"])]
-        except InferenceInputError as exc:
-            self.store.log(
-                deployment_id,
-                "inference_request_invalid",
-                f"Inference request rejected: {exc.message}",
-                {"status_code": 400, "detail": exc.to_detail()},
-                level="error",
-            )
-            raise
-        self.store.record_use(
-            deployment_id,
-            input_shape=result["input_shape"],
-            output_shape=output_shape,
-            prediction_count=len(result["predictions"]),
-        )
-        return orjson.dumps({"job_id": record.job_id, **result, "deployment_id": deployment_id})
+        return await self.inference.infer(record, body)
 
-    def _folder(self, record: Deployment) -> Path:
-        folder = self._folders.get(record.deployment_id)
-        if folder is None:
-            folder = self._folders[record.deployment_id] = job_dir(
-                self.settings, record.kind, record.job_id
-            )
-        return folder
+    def close(self) -> None:
+        """Stop the inference worker, then write the counters and logs still in memory."""
+        self.inference.close()
+        self.store.close()
 
 
 def open_deployments(settings: Settings, jobs: JobService, models: ModelCache) -> DeploymentService:

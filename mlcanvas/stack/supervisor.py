@@ -28,7 +28,8 @@ MAX_RESTART_DELAY = 30.0  # the back-off of a child that keeps crashing stops gr
 
 
 def _die_with_parent() -> None:
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    # SIGKILL: a child that traps SIGTERM (Prefect's worker does) must not outlive us.
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass

@@ -96,8 +96,11 @@ class RunRecorder:
             raise self._error
 
     def finish(self, status: str) -> str:
-        """Flush, mark the run FINISHED/FAILED/KILLED; returns the run id."""
-        self.call(lambda run_id: runs.end_job_run(self.settings, run_id, status))
-        self._queue.put(_STOP)
-        self._thread.join(timeout=30)
+        """Flush, mark the run FINISHED/FAILED/KILLED; returns the run id. The writer thread
+        ends even when an earlier write failed (that error is raised here)."""
+        try:
+            self.call(lambda run_id: runs.end_job_run(self.settings, run_id, status))
+        finally:
+            self._queue.put(_STOP)
+            self._thread.join(timeout=30)
         return self.run_id

@@ -28,14 +28,18 @@ TAG_KIND = "mlcanvas.kind"
 
 @lru_cache(maxsize=2)
 def _configured(tracking_uri: str, mlruns_dir: str) -> MlflowClient:
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
     return MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
 
 def mlflow_client(settings: Settings) -> MlflowClient:
-    """The process-wide client; store set-up (~0.7 s on sqlite) happens once per process."""
+    """The process-wide client; store set-up (~0.7 s on sqlite) happens once per process.
+
+    The fluent API (`log_model`) reads MLflow's global URIs, so they are pointed at this
+    store on every call (free when unchanged), not only when the client is first built.
+    """
     settings.mlruns_dir.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    mlflow.set_registry_uri(settings.tracking_uri)
     return _configured(settings.tracking_uri, str(settings.mlruns_dir))
 
 

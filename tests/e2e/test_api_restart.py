@@ -139,7 +139,12 @@ def test_executor_kill_fails_the_job_and_new_jobs_run(
     try:
         wait_first_epoch(stack, job_id)
         old_tree = executor.children(recursive=True)
+        forkservers = [p for p in old_tree if "flows.forkserver" in p.cmdline()]
         stack.stop("executor", signal.SIGKILL)
+        # The old forkserver answers on the socket until its shutdown; once it is gone, the
+        # readiness check of start_executor can only see the new one.
+        _gone, alive = psutil.wait_procs(forkservers, timeout=30)
+        assert not alive, f"old forkserver processes still running: {alive}"
         stack.start_executor()
 
         status = wait_status(http, job_id, TERMINAL, timeout=120)
