@@ -166,6 +166,7 @@ class ForkServer:
         pid = os.fork()
         if pid == 0:
             self.listener.close()
+            conn.close()  # the launcher must see EOF when the forkserver, not the child, dies
             for other in self.children.values():
                 other.close()
             self.run_child(request, fds)

@@ -11,6 +11,7 @@ The same database holds stop requests, so a stop asked from any process reaches 
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 import time
@@ -100,7 +101,7 @@ class EventLog:
 
     def append(self, job_id: str, type_: str, payload: dict[str, Any]) -> int:
         """Append one event; returns its sequence number (1-based, gap-free per job)."""
-        body = json.dumps(payload, allow_nan=False, default=float)
+        body = json.dumps(_finite(payload), allow_nan=False, default=float)
         attempts = 0
         with self._lock:
             while True:
@@ -170,6 +171,17 @@ class EventLog:
                 sa.select(stop_requests.c.job_id).where(stop_requests.c.job_id == job_id)
             ).first()
         return row is not None
+
+
+def _finite(value: Any) -> Any:
+    """A diverged run's NaN/inf loss becomes null: valid JSON for every client."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _current_pid() -> int:
