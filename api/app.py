@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
 from api.routes import deploy, nn, rf, system, ws
-from api.services.deployments import open_deployments
+from api.services.deployments import open_deployments, tune_process_for_serving
 from api.services.event_hub import EventHub
 from api.services.jobs import JobService
 from api.services.models import ModelCache
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.deployments = await run_in_threadpool(
                 open_deployments, settings, jobs, app.state.models
             )
+            tune_process_for_serving()
             log.info("API ready: Prefect %s, events %s", settings.prefect_url, settings.events_url)
             yield
             await app.state.hub.close()

@@ -35,7 +35,9 @@ def get_hub(request: HTTPConnection) -> EventHub:
     return request.app.state.hub
 
 
-def get_deployments(request: HTTPConnection) -> DeploymentService:
+async def get_deployments(request: HTTPConnection) -> DeploymentService:
+    """Async on purpose: FastAPI runs sync dependencies in a worker thread, one hop per
+    request on the deployment infer hot path."""
     return request.app.state.deployments
 
 

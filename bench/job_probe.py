@@ -72,14 +72,19 @@ async def timed_job(client: httpx.AsyncClient, ws_base: str, graph: dict[str, An
 async def prefect_call(
     prefect: httpx.AsyncClient, method: str, url: str, **kwargs: Any
 ) -> tuple[httpx.Response, int]:
-    """One Prefect REST call, retried on 503 (Prefect's answer when its SQLite is locked);
-    the reply and how many 503s came first. Prefect's own client waits ~2 s, 4 s, ... instead."""
+    """One Prefect REST call, retried while Prefect is busy: a 503 (its SQLite was locked) or
+    a dropped connection. The reply and how many busy answers came first. Prefect's own client
+    retries both too, but after ~2 s, 4 s, 8 s ..."""
     for busy in range(20):
-        reply = await prefect.request(method, url, **kwargs)
+        if busy:
+            await asyncio.sleep(0.1)
+        try:
+            reply = await prefect.request(method, url, **kwargs)
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            continue
         if reply.status_code != 503:
             return reply.raise_for_status(), busy
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"Prefect answered 503 twenty times to {method} {url}")
+    raise RuntimeError(f"Prefect stayed busy for twenty tries of {method} {url}")
 
 
 async def state_times(prefect: httpx.AsyncClient, job_id: str) -> dict[str, float]:

@@ -89,13 +89,16 @@ def cpu_seconds(procs: list[psutil.Process]) -> dict[int, float]:
     return out
 
 
-def idle_cpu_share(stack: Any, seconds: float) -> float:
-    """Share of one core the whole stack burns while no job runs (polls, heartbeats)."""
+def idle_cpu_share(stack: Any, seconds: float) -> dict[str, float]:
+    """Per process, the share of one core it burns while no job runs (polls, heartbeats)."""
     procs = [p for ps in stack_processes(stack).values() for p in ps]
+    labels = {p.pid: describe(p) for p in procs}
     before = cpu_seconds(procs)
     time.sleep(seconds)
     after = cpu_seconds(procs)
-    return sum(after[pid] - before[pid] for pid in before if pid in after) / seconds
+    return {
+        labels[pid]: (after[pid] - cpu) / seconds for pid, cpu in before.items() if pid in after
+    }
 
 
 def wait_for_runs_to_exit(stack: Any, timeout: float = 30) -> None:

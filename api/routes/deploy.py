@@ -7,14 +7,16 @@ and the reply comes back as ready-made JSON bytes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.requests import Request
 
-from api.deps import DeploymentsDep
+from api.deps import DeploymentsDep, get_deployments
 from api.schemas import NNInferResponse, RFInferResponse
 from api.services.deploy_inference import DeploymentInferRequest
 from mlcanvas.deployments.log_book import KEEP_PER_DEPLOYMENT
@@ -122,8 +124,39 @@ async def start(deployment_id: str, deployments: DeploymentsDep) -> DeploymentOu
     return DeploymentOut.of(await deployments.start(check_deployment_id(deployment_id)))
 
 
-@router.post(
+class LeanRoute(APIRoute):
+    """Documented like any route (path parameter, body and response schemas), but served
+    without FastAPI's per-request dependency solving and response validation: the endpoint
+    gets the request plus its path parameters and returns a ready Response. Measured about
+    90 µs less per request on the deployment infer hot path (docs/benchmarks.md)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+
+        async def handle(request: Request) -> Response:
+            return await endpoint(request=request, **request.path_params)
+
+        return handle
+
+
+async def infer(deployment_id: str, request: Request) -> Response:
+    """Infer through a running deployment; counts and logs the request.
+
+    The hot path: the raw body goes to the inference worker, which parses and checks it (a
+    schema problem is still a 422) and batches it with concurrent requests into one forward
+    pass; the reply comes back as ready JSON bytes.
+    """
+    deployments = await get_deployments(request)
+    checked_id = check_deployment_id(deployment_id)
+    reply = await deployments.infer(checked_id, await request.body())
+    return Response(reply, media_type="application/json")
+
+
+router.add_api_route(
     "/{deployment_id}/infer",
+    infer,
+    methods=["POST"],
+    route_class_override=LeanRoute,
     response_class=Response,
     openapi_extra={
         "requestBody": {
@@ -138,13 +171,3 @@ async def start(deployment_id: str, deployments: DeploymentsDep) -> DeploymentOu
         }
     },
 )
-async def infer(deployment_id: str, request: Request, deployments: DeploymentsDep) -> Response:
-    """Infer through a running deployment; counts and logs the request.
-
-    The hot path: the raw body goes to the inference worker, which parses and checks it (a
-    schema problem is still a 422) and batches it with concurrent requests into one forward
-    pass; the reply comes back as ready JSON bytes.
-    """
-    record_id = check_deployment_id(deployment_id)
-    body = await request.body()
-    return Response(await deployments.infer(record_id, body), media_type="application/json")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 from prefect.client.orchestration import PrefectClient
@@ -18,6 +20,7 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId,
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 from prefect.states import Failed
 from starlette.concurrency import run_in_threadpool
 
@@ -32,6 +35,9 @@ log = logging.getLogger(__name__)
 
 FLOW_OF = {"nn": "train-nn", "rf": "train-rf"}
 TERMINAL = {"completed", "stopped", "failed"}
+CREATE_ATTEMPTS = 8
+LIVE_VIEW_SECONDS = 0.25
+VIEW_CACHE_SIZE = 4096
 NO_JOBS = {"nn": "No active job to stop", "rf": "No active RF job to stop"}
 
 
@@ -73,6 +79,8 @@ class JobService:
         self.settings = settings
         self.events = events
         self._deployments: dict[str, UUID] = {}
+        self._create_lock = asyncio.Lock()
+        self._views: OrderedDict[tuple[str, str], tuple[float, JobView]] = OrderedDict()
 
     async def deployment_id(self, kind: str) -> UUID:
         """Cached: the deployment id never changes while the executor's registration stands."""
@@ -98,16 +106,7 @@ class JobService:
         bundle: dict[str, Any],
     ) -> str:
         """Create the flow run and write the bundle before answering (contract §4)."""
-        deployment = await self.deployment_id(kind)
-        try:
-            run = await self.client.create_flow_run_from_deployment(
-                deployment,
-                parameters={"graph": graph},
-                name=describe_graph(kind, graph),
-                tags=["mlcanvas", kind],
-            )
-        except httpx.HTTPError as exc:
-            raise DependencyUnavailableError(f"Prefect server unreachable: {exc}") from exc
+        run = await self._create_run(kind, graph)
         job_id = run.id.hex
         try:
             await run_in_threadpool(write_bundle, self.settings, kind=kind, job_id=job_id, **bundle)
@@ -119,7 +118,57 @@ class JobService:
         log.info("submitted %s job %s (%s)", kind, job_id, run.name)
         return job_id
 
+    async def _create_run(self, kind: str, graph: dict[str, Any]) -> FlowRun:
+        """Prefect on sqlite answers 503 ("database is locked") when writers collide, and its
+        client then backs off 2, 4, 8 s. Creations are serialised here and retried quickly;
+        the idempotency key makes a retry after a dropped connection return the same run."""
+        deployment = await self.deployment_id(kind)
+        key = uuid4().hex
+        delay = 0.05
+        async with self._create_lock:
+            for attempt in range(CREATE_ATTEMPTS):
+                try:
+                    with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0}):
+                        return await self.client.create_flow_run_from_deployment(
+                            deployment,
+                            parameters={"graph": graph},
+                            name=describe_graph(kind, graph),
+                            tags=["mlcanvas", kind],
+                            idempotency_key=key,
+                        )
+                except (httpx.HTTPStatusError, httpx.TransportError) as exc:
+                    retryable = not isinstance(exc, httpx.HTTPStatusError) or (
+                        exc.response.status_code in (502, 503, 504)
+                    )
+                    if not retryable or attempt == CREATE_ATTEMPTS - 1:
+                        raise DependencyUnavailableError(
+                            f"Prefect server could not create the run: {exc}"
+                        ) from exc
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 1.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def view(self, kind: str, job_id: str) -> JobView:
+        """Terminal views never change and are cached; live ones for a fraction of a second,
+        so many pollers share one Prefect read."""
+        key = (kind, job_id)
+        cached = self._views.get(key)
+        now = time.monotonic()
+        if cached is not None and (cached[1].terminal or now - cached[0] < LIVE_VIEW_SECONDS):
+            view = cached[1]
+            if not view.terminal and view.status == "running":
+                stop = await run_in_threadpool(self.events.is_stop_requested, job_id)
+                if stop:
+                    view = replace(view, status="stopping")
+            return view
+        view = await self._read_view(kind, job_id)
+        self._views[key] = (now, view)
+        self._views.move_to_end(key)
+        while len(self._views) > VIEW_CACHE_SIZE:
+            self._views.popitem(last=False)
+        return view
+
+    async def _read_view(self, kind: str, job_id: str) -> JobView:
         flow_run_id = flow_run_id_of(job_id)
         try:
             run = await self.client.read_flow_run(flow_run_id)
@@ -184,14 +233,6 @@ class JobService:
             return job_id, view.status
         await run_in_threadpool(self.events.request_stop, job_id, source)
         return job_id, "stopping"
-
-    async def wait_terminal(self, kind: str, job_id: str, timeout: float) -> JobView:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            view = await self.view(kind, job_id)
-            if view.terminal or asyncio.get_running_loop().time() > deadline:
-                return view
-            await asyncio.sleep(0.2)
 
 
 def _read_metadata(path: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from mlcanvas.jobs.event_log import get_event_log
 
@@ -62,7 +63,10 @@ class DeploymentLogBook:
     def __init__(self, engine: Engine, *, keep: int = KEEP_PER_DEPLOYMENT) -> None:
         self.engine = engine
         self.keep = keep
-        _metadata.create_all(engine)
+        with engine.begin() as conn:  # IF NOT EXISTS: other processes may open it at once
+            conn.execute(CreateTable(deployment_logs, if_not_exists=True))
+            for index in deployment_logs.indexes:
+                conn.execute(CreateIndex(index, if_not_exists=True))
 
     @classmethod
     def for_url(cls, events_url: str, *, keep: int = KEEP_PER_DEPLOYMENT) -> DeploymentLogBook:
