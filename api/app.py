@@ -64,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    routers = (system.router, nn.router, nn.datasets_router, rf.router, deploy.router, ws.router)
+    # deploy first: its infer route is the hot path, matched before every other route.
+    routers = (deploy.router, system.router, nn.router, nn.datasets_router, rf.router, ws.router)
     for router in routers:
         app.include_router(router)
     return app

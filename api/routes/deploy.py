@@ -80,50 +80,7 @@ class DeployedRFInferResponse(RFInferResponse):
     deployment_id: str
 
 
-@router.post("", response_model=DeploymentOut)
-async def create(request: DeployRequest, deployments: DeploymentsDep) -> DeploymentOut:
-    """Deploy a finished job: registers its model version, answers `running`."""
-    record = await deployments.create(request.job_id, request.target, request.name)
-    return DeploymentOut.of(record)
-
-
-@router.get("/list", response_model=DeploymentList)
-def list_deployments(deployments: DeploymentsDep) -> DeploymentList:
-    return DeploymentList(deployments=[DeploymentOut.of(r) for r in deployments.store.list()])
-
-
-@router.get("/status", response_model=DeploymentOut)
-def status(deployment_id: Annotated[str, Query()], deployments: DeploymentsDep) -> DeploymentOut:
-    return DeploymentOut.of(deployments.store.get(check_deployment_id(deployment_id)))
-
-
-@router.get("/logs", response_model=DeploymentLogs)
-def logs(
-    deployment_id: Annotated[str, Query()],
-    deployments: DeploymentsDep,
-    limit: Annotated[int, Query(description="Clamped to [1, 500].")] = DEFAULT_LOG_LIMIT,
-) -> DeploymentLogs:
-    entries = deployments.store.logs(
-        check_deployment_id(deployment_id), max(1, min(KEEP_PER_DEPLOYMENT, limit))
-    )
-    return DeploymentLogs(
-        deployment_id=deployment_id,
-        logs=[DeploymentLog(**entry.to_wire()) for entry in entries],
-    )
-
-
-@router.delete("/{deployment_id}", response_model=DeploymentOut)
-async def stop(deployment_id: str, deployments: DeploymentsDep) -> DeploymentOut:
-    """Stops the deployment and keeps its record; repeatable."""
-    return DeploymentOut.of(await deployments.stop(check_deployment_id(deployment_id)))
-
-
-@router.post("/{deployment_id}/start", response_model=DeploymentOut)
-async def start(deployment_id: str, deployments: DeploymentsDep) -> DeploymentOut:
-    """Unchanged when running; otherwise reloads the model and runs again."""
-    return DeploymentOut.of(await deployments.start(check_deployment_id(deployment_id)))
-
-
+# The hot path is registered first, so it is matched first.
 class LeanRoute(APIRoute):
     """Documented like any route (path parameter, body and response schemas), but served
     without FastAPI's per-request dependency solving and response validation: the endpoint
@@ -171,3 +128,47 @@ router.add_api_route(
         }
     },
 )
+
+
+@router.post("", response_model=DeploymentOut)
+async def create(request: DeployRequest, deployments: DeploymentsDep) -> DeploymentOut:
+    """Deploy a finished job: registers its model version, answers `running`."""
+    record = await deployments.create(request.job_id, request.target, request.name)
+    return DeploymentOut.of(record)
+
+
+@router.get("/list", response_model=DeploymentList)
+def list_deployments(deployments: DeploymentsDep) -> DeploymentList:
+    return DeploymentList(deployments=[DeploymentOut.of(r) for r in deployments.store.list()])
+
+
+@router.get("/status", response_model=DeploymentOut)
+def status(deployment_id: Annotated[str, Query()], deployments: DeploymentsDep) -> DeploymentOut:
+    return DeploymentOut.of(deployments.store.get(check_deployment_id(deployment_id)))
+
+
+@router.get("/logs", response_model=DeploymentLogs)
+def logs(
+    deployment_id: Annotated[str, Query()],
+    deployments: DeploymentsDep,
+    limit: Annotated[int, Query(description="Clamped to [1, 500].")] = DEFAULT_LOG_LIMIT,
+) -> DeploymentLogs:
+    entries = deployments.store.logs(
+        check_deployment_id(deployment_id), max(1, min(KEEP_PER_DEPLOYMENT, limit))
+    )
+    return DeploymentLogs(
+        deployment_id=deployment_id,
+        logs=[DeploymentLog(**entry.to_wire()) for entry in entries],
+    )
+
+
+@router.delete("/{deployment_id}", response_model=DeploymentOut)
+async def stop(deployment_id: str, deployments: DeploymentsDep) -> DeploymentOut:
+    """Stops the deployment and keeps its record; repeatable."""
+    return DeploymentOut.of(await deployments.stop(check_deployment_id(deployment_id)))
+
+
+@router.post("/{deployment_id}/start", response_model=DeploymentOut)
+async def start(deployment_id: str, deployments: DeploymentsDep) -> DeploymentOut:
+    """Unchanged when running; otherwise reloads the model and runs again."""
+    return DeploymentOut.of(await deployments.start(check_deployment_id(deployment_id)))

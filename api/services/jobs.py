@@ -37,6 +37,7 @@ FLOW_OF = {"nn": "train-nn", "rf": "train-rf"}
 TERMINAL = {"completed", "stopped", "failed"}
 CREATE_ATTEMPTS = 8
 LIVE_VIEW_SECONDS = 0.25
+LIVE_VIEW_MAX_SECONDS = 2.0
 VIEW_CACHE_SIZE = 4096
 NO_JOBS = {"nn": "No active job to stop", "rf": "No active RF job to stop"}
 
@@ -81,6 +82,7 @@ class JobService:
         self._deployments: dict[str, UUID] = {}
         self._create_lock = asyncio.Lock()
         self._views: OrderedDict[tuple[str, str], tuple[float, JobView]] = OrderedDict()
+        self._refreshing: dict[tuple[str, str], asyncio.Task[JobView]] = {}
 
     async def deployment_id(self, kind: str) -> UUID:
         """Cached: the deployment id never changes while the executor's registration stands."""
@@ -149,20 +151,37 @@ class JobService:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def view(self, kind: str, job_id: str) -> JobView:
-        """Terminal views never change and are cached; live ones for a fraction of a second,
-        so many pollers share one Prefect read."""
+        """Terminal views never change and are cached. A live view is served from the cache
+        for up to LIVE_VIEW_MAX_SECONDS while one background read refreshes it once it is
+        older than LIVE_VIEW_SECONDS, so pollers never wait on Prefect (stale-while-revalidate).
+        Stop requests are always read fresh."""
         key = (kind, job_id)
         cached = self._views.get(key)
         now = time.monotonic()
-        if cached is not None and (cached[1].terminal or now - cached[0] < LIVE_VIEW_SECONDS):
-            view = cached[1]
-            if not view.terminal and view.status == "running":
-                stop = await run_in_threadpool(self.events.is_stop_requested, job_id)
-                if stop:
-                    view = replace(view, status="stopping")
+        if cached is None or now - cached[0] > LIVE_VIEW_MAX_SECONDS:
+            return await self._refresh(key)
+        stamp, view = cached
+        if view.terminal:
             return view
-        view = await self._read_view(kind, job_id)
-        self._views[key] = (now, view)
+        if now - stamp > LIVE_VIEW_SECONDS and key not in self._refreshing:
+            task = asyncio.create_task(self._refresh(key))
+            self._refreshing[key] = task
+            task.add_done_callback(self._refresh_done)
+        if view.status in ("queued", "running"):
+            if await run_in_threadpool(self.events.is_stop_requested, job_id):
+                view = replace(view, status="stopping")
+        return view
+
+    def _refresh_done(self, task: asyncio.Task[JobView]) -> None:
+        for key, running in list(self._refreshing.items()):
+            if running is task:
+                del self._refreshing[key]
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background status refresh failed: %s", task.exception())
+
+    async def _refresh(self, key: tuple[str, str]) -> JobView:
+        view = await self._read_view(*key)
+        self._views[key] = (time.monotonic(), view)
         self._views.move_to_end(key)
         while len(self._views) > VIEW_CACHE_SIZE:
             self._views.popitem(last=False)

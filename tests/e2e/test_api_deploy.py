@@ -8,8 +8,10 @@ Each test makes its own deployments, so no test depends on another's (or on a re
 from __future__ import annotations
 
 import copy
+import random
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -202,14 +204,43 @@ def test_bad_inputs_are_400_logged_and_not_counted(http: httpx.Client, digits_jo
     oversized = assert_error(infer(http, deployment_id, [[0.0] * 64] * 4097), 400, "4096")
     assert oversized["max_rows"] == 4096 and oversized["got_rows"] == 4097
     missing = http.post(f"/api/deploy/{deployment_id}/infer", json={})
-    assert missing.status_code == 422 and "inputs" in missing.json()["message"]
+    assert missing.status_code == 422 and missing.json()["message"] == "body.inputs: Field required"
+    broken = http.post(f"/api/deploy/{deployment_id}/infer", content=b'{"inputs": [1,')
+    assert broken.status_code == 422 and broken.json()["detail"][0]["type"] == "json_invalid"
 
     assert status_of(http, deployment_id)["request_count"] == 0
     invalid = [e for e in log_events(http, deployment_id) if e["event"] != "deployment_created"]
-    assert [e["event"] for e in invalid] == ["inference_request_invalid"] * 4
+    assert [e["event"] for e in invalid] == ["inference_request_invalid"] * 6
     assert {e["level"] for e in invalid} == {"error"}
-    assert invalid[0]["details"]["status_code"] == 400
+    assert [e["details"]["status_code"] for e in invalid] == [400, 400, 400, 400, 422, 422]
     assert "deployed model input shape" in invalid[0]["details"]["detail"]["message"]
+
+
+def test_concurrent_requests_each_get_their_own_rows(http: httpx.Client, digits_job: str) -> None:
+    """Concurrent requests are batched into shared forward passes; each caller must still get
+    exactly its rows back, and a bad request must fail alone."""
+    deployment_id = deploy(http, digits_job)["deployment_id"]
+    rng = random.Random(7)
+    payloads = [
+        [[rng.random() for _ in range(64)] for _ in range(1 + i % 3)] if i % 7 else PROBE_28
+        for i in range(48)
+    ]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        replies = list(pool.map(lambda rows: infer(http, deployment_id, rows), payloads))
+    served = 0
+    for rows, reply in zip(payloads, replies, strict=True):
+        if rows is PROBE_28:
+            assert reply.status_code == 400, reply.text
+            continue
+        assert reply.status_code == 200, reply.text
+        served += 1
+        alone = infer(http, deployment_id, rows).json()
+        body = reply.json()
+        assert body["input_shape"] == [len(rows), 1, 8, 8] == alone["input_shape"]
+        assert body["predictions"] == alone["predictions"]
+        for got, want in zip(body["logits"], alone["logits"], strict=True):
+            assert got == pytest.approx(want, abs=1e-4)
+    assert status_of(http, deployment_id)["request_count"] == 2 * served
 
 
 def test_deploy_rejects_remote_unknown_and_malformed_jobs(
