@@ -19,11 +19,11 @@ from api.schemas import (
     StopResponse,
     TrainResponse,
 )
+from api.services.exports import export_file
 from api.services.models import infer_nn
 from mlcanvas.datasets.registry import list_nn_datasets
-from mlcanvas.errors import NotFoundError
 from mlcanvas.graph import NNGraph, ValidationReport, validate_graph
-from mlcanvas.jobs.bundle import ARTIFACT, FILES, job_dir
+from mlcanvas.jobs.bundle import job_dir
 from mlcanvas.jobs.ids import check_job_id
 from mlcanvas.jobs.nn_prepare import compile_nn, prepare_nn_training
 
@@ -118,16 +118,7 @@ async def export(
 ) -> FileResponse:
     """`py`: the generated model.py; `pt`: the state_dict, both served from the bundle."""
     view = await jobs.view("nn", check_job_id(job_id))
-    folder = job_dir(settings, "nn", view.job_id)
-    if format == "py":
-        path = folder / FILES["python_source"]
-        if not path.exists():
-            raise NotFoundError(f"Unknown job_id: {job_id}")
-        return FileResponse(path, media_type="text/x-python; charset=utf-8")
-    path = folder / ARTIFACT["nn"]
-    if not path.exists():
-        raise NotFoundError("No exported .pt artifact yet for this job")
-    return FileResponse(path, media_type="application/octet-stream", filename=f"{view.job_id}.pt")
+    return export_file(settings, "nn", view.job_id, format)
 
 
 @datasets_router.get("/api/datasets", response_model=DatasetsResponse)

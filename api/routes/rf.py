@@ -20,11 +20,12 @@ from api.schemas import (
     StopRequest,
     StopResponse,
 )
+from api.services.exports import export_file
 from api.services.models import infer_rf
 from mlcanvas.datasets.registry import list_rf_datasets
-from mlcanvas.errors import GraphValidationError, NotFoundError
+from mlcanvas.errors import GraphValidationError
 from mlcanvas.graph import RFGraph, ValidationReport, validate_rf_graph
-from mlcanvas.jobs.bundle import ARTIFACT, FILES, job_dir
+from mlcanvas.jobs.bundle import job_dir
 from mlcanvas.jobs.ids import check_job_id
 from mlcanvas.jobs.rf_prepare import compile_rf, prepare_rf_training, rf_dataset_spec
 
@@ -108,16 +109,7 @@ async def export(
     format: Literal["py", "pkl"] = "py",  # noqa: A002 - the contract's parameter name
 ) -> FileResponse:
     view = await jobs.view("rf", check_job_id(job_id))
-    folder = job_dir(settings, "rf", view.job_id)
-    if format == "py":
-        path = folder / FILES["python_source"]
-        if not path.exists():
-            raise NotFoundError(f"Unknown job_id: {job_id}")
-        return FileResponse(path, media_type="text/x-python; charset=utf-8")
-    path = folder / ARTIFACT["rf"]
-    if not path.exists():
-        raise NotFoundError("No exported .pkl artifact yet for this job")
-    return FileResponse(path, media_type="application/octet-stream", filename=f"{view.job_id}.pkl")
+    return export_file(settings, "rf", view.job_id, format)
 
 
 @router.get("/datasets", response_model=DatasetsResponse)
