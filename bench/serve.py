@@ -245,6 +245,7 @@ def main() -> None:
         stack.stop_all()
 
     by = {(r["server"].split()[0], r["connections"]): r for r in rows}
+    sys.stdout.write(f"{os.cpu_count()} CPUs, {args.seconds} s per row, wrk -t1 on loopback\n")
     sys.stdout.write(table(rows) + "\n")
     for count in args.connections:
         ratio = by[("ours", count)]["rps"] / by[("mlflow", count)]["rps"]

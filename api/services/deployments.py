@@ -1,9 +1,10 @@
-"""Deployments in the API process: what must hold before a job is served, model loading, and
-the infer hot path's entry.
+"""Deployments in the API process: what must hold before a job is served, model loading,
+the entry of the infer hot path, and the process tuning that serving needs.
 
 Records, logs and counters live in `mlcanvas.deployments.DeploymentStore`; the loaded models
-live in the shared `ModelCache` (bounded LRU). The hot path (`infer`) runs in a worker thread
-and reads only memory and the cache: counters and logs are flushed in the background.
+live in the shared `ModelCache` (bounded LRU); inference runs on the worker of
+`deploy_inference.DeploymentInference` and reads only memory and the cache (counters and logs
+are flushed in the background).
 """
 
 from __future__ import annotations
@@ -70,9 +71,9 @@ class DeploymentService:
 
     async def _finished_job(self, job_id: str) -> JobView:
         try:
-            view = await self.jobs.view("nn", job_id)
+            view = await self.jobs.view("nn", job_id, fresh=True)
         except NotFoundError:
-            view = await self.jobs.view("rf", job_id)
+            view = await self.jobs.view("rf", job_id, fresh=True)
         if view.status == "failed":
             raise NotReadyError(
                 f"Job {job_id} failed ({view.error}); only finished jobs can be deployed",
@@ -107,7 +108,7 @@ class DeploymentService:
 
     async def start(self, deployment_id: str) -> Deployment:
         """Unchanged when running; else check the registry entry, reload the model, run."""
-        record = self.store.get(deployment_id)
+        record = await run_in_threadpool(self.store.get, deployment_id)
         if record.is_running:
             return record
         await run_in_threadpool(self.store.resolve_version, deployment_id)
@@ -120,6 +121,8 @@ class DeploymentService:
     # --- hot path ------------------------------------------------------------------------
     async def infer(self, deployment_id: str, body: bytes) -> bytes:
         """The reply as JSON bytes; parsing, checks and the forward pass run off the loop."""
+        if not self.store.is_restored:  # only if MLflow was down at start-up: no I/O on the loop
+            await run_in_threadpool(self.store.restore)
         record = self.store.get(deployment_id)
         if not record.is_running:
             raise NotReadyError("Deployment is not running", deployment_id=deployment_id)

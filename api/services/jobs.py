@@ -150,15 +150,18 @@ class JobService:
                     delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def view(self, kind: str, job_id: str) -> JobView:
+    async def view(self, kind: str, job_id: str, *, fresh: bool = False) -> JobView:
         """Terminal views never change and are cached. A live view is served from the cache
         for up to LIVE_VIEW_MAX_SECONDS while one background read refreshes it once it is
         older than LIVE_VIEW_SECONDS, so pollers never wait on Prefect (stale-while-revalidate).
-        Stop requests are always read fresh."""
+        Stop requests are always read fresh; `fresh=True` reads a live run from Prefect now
+        (for decisions such as deploying, stopping)."""
         key = (kind, job_id)
         cached = self._views.get(key)
         now = time.monotonic()
-        if cached is None or now - cached[0] > LIVE_VIEW_MAX_SECONDS:
+        if fresh or cached is None or now - cached[0] > LIVE_VIEW_MAX_SECONDS:
+            if cached is not None and cached[1].terminal:
+                return cached[1]
             return await self._refresh(key)
         stamp, view = cached
         if view.terminal:
@@ -247,7 +250,7 @@ class JobService:
             if job_id is None:
                 raise NotReadyError(NO_JOBS[kind])
         check_job_id(job_id)
-        view = await self.view(kind, job_id)
+        view = await self.view(kind, job_id, fresh=True)
         if view.terminal:
             return job_id, view.status
         await run_in_threadpool(self.events.request_stop, job_id, source)

@@ -96,6 +96,10 @@ class DeploymentStore:
         else:
             self.flush()
 
+    @property
+    def is_restored(self) -> bool:
+        return self._restored
+
     def _ensure_restored(self) -> None:
         if not self._restored:
             self.restore()
