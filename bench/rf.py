@@ -116,13 +116,56 @@ def bench_progress_overhead(
     return OverheadResult(n_jobs, _median(plain), _median(progress), checkpoints)
 
 
-def bench_status_p99_while_training() -> None:
-    """PART (b) GOES HERE: p99 of GET /api/rf/status while a 500-tree forest trains.
+def bench_status_p99_while_training(trees: int = 500) -> None:
+    """(b) GET /api/rf/status latency while a `trees`-tree forest trains in the executor.
 
-    To be written by the lead once the API exists: start the stack, POST /api/rf/train with
-    n_estimators=500, poll GET /api/rf/status?job_id= until terminal, report p50/p99 latency.
+    Starts the real stack on free 127.0.0.1 ports (`tests/e2e/stack.py`), trains the
+    breast_cancer forest (sklearn copy, offline) with progress every 10 trees, and polls the
+    status endpoint back to back until the job is terminal. Every process is stopped by PID.
     """
-    logger.info("(b) GET status p99 while a 500-tree forest trains: not written yet (needs API)")
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import httpx
+    from stack_probe import load_stack_module  # beside this script
+
+    root = Path(__file__).resolve().parents[1]
+    graph = json.loads((root / "examples" / "iris_forest.json").read_text())
+    graph["nodes"][0]["config"]["shape"] = [30]
+    graph["nodes"][1]["config"]["n_estimators"] = trees
+    graph["nodes"][2]["config"]["num_classes"] = 2
+    graph["training"]["dataset"] = "breast_cancer"
+    stack = load_stack_module().make_stack(Path(tempfile.mkdtemp(prefix="mlcanvas-rfbench-")))
+    try:
+        stack.start_prefect()
+        stack.start_executor_and_api()
+        with httpx.Client(base_url=stack.api, timeout=10) as client:
+            job_id = client.post("/api/rf/train", json=graph).raise_for_status().json()["job_id"]
+            latencies: list[float] = []
+            statuses: set[str] = set()
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                body = client.get("/api/rf/status", params={"job_id": job_id}).json()
+                latencies.append(time.perf_counter() - started)
+                statuses.add(body["status"])
+                if body["terminal"]:
+                    break
+        running = sorted(latencies)
+        p = lambda q: running[min(len(running) - 1, int(q * len(running)))] * 1000  # noqa: E731
+        logger.info(
+            "(b) GET /api/rf/status while a %d-tree forest trains: %d requests, "
+            "p50 %.1f ms, p99 %.1f ms, max %.1f ms; statuses seen %s",
+            trees,
+            len(latencies),
+            p(0.5),
+            p(0.99),
+            running[-1] * 1000,
+            sorted(statuses),
+        )
+    finally:
+        stack.stop_all()
 
 
 def main() -> None:
@@ -133,9 +176,13 @@ def main() -> None:
     parser.add_argument("--log-every", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, nargs="+", default=[1, -1])
+    parser.add_argument(
+        "--status", action=argparse.BooleanOptionalAction, default=True, help="run part (b)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("mlcanvas").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
     data = make_data(args.rows, args.features, seed=0)
     logger.info(
@@ -166,7 +213,8 @@ def main() -> None:
             result.wall_ratio,
             result.cpu_ratio,
         )
-    bench_status_p99_while_training()
+    if args.status:
+        bench_status_p99_while_training()
 
 
 if __name__ == "__main__":
