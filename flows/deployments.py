@@ -44,10 +44,6 @@ PARAMETER_SCHEMA = {
 }
 
 
-def forkserver_socket(settings: Settings) -> Path:
-    return settings.data_dir / "run" / "forkserver.sock"
-
-
 def launcher_command(settings: Settings) -> str:
     return shlex.join(
         [
@@ -55,7 +51,7 @@ def launcher_command(settings: Settings) -> str:
             "-I",
             "-S",
             str(ROOT / "flows" / "launcher.py"),
-            str(forkserver_socket(settings)),
+            str(settings.forkserver_socket),
             str(settings.cancel_grace_seconds),
         ]
     )

@@ -16,7 +16,7 @@ import time
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from flows.deployments import forkserver_socket, register_deployments
+from flows.deployments import register_deployments
 from flows.sweeper import sweep_dead_runs
 from mlcanvas.settings import Settings, get_settings
 from mlcanvas.stack.supervisor import ChildSpec, Supervisor
@@ -68,7 +68,7 @@ def main() -> None:
 
 
 def _serve(settings: Settings, env: dict[str, str]) -> None:
-    sock = forkserver_socket(settings)
+    sock = settings.forkserver_socket
     sock.parent.mkdir(parents=True, exist_ok=True)
     asyncio.run(_register(settings))
 

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         return self.data_dir / "rf" / "jobs"
 
     @property
+    def forkserver_socket(self) -> Path:
+        """Where the executor's warm forkserver listens; its launchers and health checks connect."""
+        return self.data_dir / "run" / "forkserver.sock"
+
+    @property
     def dataset_cache_dir(self) -> Path:
         return self.data_dir / "datasets"
 

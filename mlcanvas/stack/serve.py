@@ -40,12 +40,6 @@ class StackUrls:
     mlflow_ui: str | None
 
 
-def forkserver_socket_path(settings: Settings) -> Path:
-    """The executor's forkserver socket; the same path as `flows.deployments.forkserver_socket`
-    (not imported: `mlcanvas` does not import `flows`)."""
-    return settings.data_dir / "run" / "forkserver.sock"
-
-
 def prefect_database_url(settings: Settings) -> str:
     """The embedded Prefect server's SQLite database (also used by the CLI's local runs)."""
     return f"sqlite+aiosqlite:///{settings.data_dir / 'prefect.db'}"
@@ -90,7 +84,7 @@ def plan_stack(settings: Settings, *, ui: bool = True) -> list[ChildSpec]:
             name="executor",
             argv=[sys.executable, "-m", "flows.executor"],
             env=dict(base),
-            ready=partial(unix_socket_accepts, str(forkserver_socket_path(settings))),
+            ready=partial(unix_socket_accepts, str(settings.forkserver_socket)),
             ready_timeout=READY_TIMEOUT["executor"],
             restart=True,
             # It stops its worker and forkserver first, and a running job gets a grace period.
@@ -232,7 +226,7 @@ def _make_dirs(settings: Settings) -> None:
     for folder in (
         settings.data_dir,
         prefect_home(settings),
-        forkserver_socket_path(settings).parent,
+        settings.forkserver_socket.parent,
         settings.mlruns_dir / "artifacts",
     ):
         folder.mkdir(parents=True, exist_ok=True)
