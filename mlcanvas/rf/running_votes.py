@@ -5,16 +5,17 @@ same, so keeping the running sum per split lets each checkpoint evaluate just th
 since the last one. Out-of-bag votes reuse the same train predictions, masked by each tree's
 in-bag rows, which reproduces `oob_score_` without sklearn's full recompute over every tree at
 every checkpoint.
+
+Scoring one tree (`score_tree`) is thread-safe and runs on the worker that built the tree;
+folding its votes in (`add`) is cheap and happens on the caller's thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 
@@ -36,10 +37,13 @@ def out_of_bag_mask(tree: DecisionTreeClassifier, n_samples: int) -> np.ndarray:
     return mask
 
 
-def _tree_probabilities(
-    tree: DecisionTreeClassifier, splits: Sequence[np.ndarray]
-) -> list[np.ndarray]:
-    return [tree.predict_proba(X, check_input=False) for X in splits]
+@dataclass(frozen=True)
+class TreeVotes:
+    """One fitted tree's class probabilities on both splits, and its out-of-bag rows."""
+
+    train: np.ndarray
+    test: np.ndarray
+    out_of_bag: np.ndarray | None  # None without bootstrap
 
 
 class RunningVotes:
@@ -52,59 +56,47 @@ class RunningVotes:
         X_test: np.ndarray,
         y_test: np.ndarray,
         *,
+        classes: np.ndarray,
         has_oob: bool,
-        executor: ThreadPoolExecutor,
     ) -> None:
-        self._X_train = as_tree_input(X_train)
+        self.X_train = as_tree_input(X_train)  # fitting on it too skips a copy
         self._X_test = as_tree_input(X_test)
         self._y_train = np.asarray(y_train)
         self._y_test = np.asarray(y_test)
+        self._classes = np.asarray(classes)
         self._has_oob = has_oob
-        self._executor = executor
-        self._trees_seen = 0
-        self._train_sum: np.ndarray | None = None
-        self._test_sum: np.ndarray | None = None
-        self._oob_sum: np.ndarray | None = None
-        self._oob_count = np.zeros(len(self._X_train), dtype=np.int64)
-        self._classes: np.ndarray | None = None
+        self.trees_seen = 0
+        shape = (len(self._classes),)
+        self._train_sum = np.zeros((len(self.X_train), *shape))
+        self._test_sum = np.zeros((len(self._X_test), *shape))
+        self._oob_sum = np.zeros((len(self.X_train), *shape))
+        self._oob_count = np.zeros(len(self.X_train), dtype=np.int64)
 
-    @property
-    def X_train(self) -> np.ndarray:
-        """The train matrix already in tree layout; fitting on it skips a copy per checkpoint."""
-        return self._X_train
+    def score_tree(self, tree: DecisionTreeClassifier) -> TreeVotes:
+        """A fitted tree's votes; safe to call from any thread."""
+        out_of_bag = out_of_bag_mask(tree, len(self.X_train)) if self._has_oob else None
+        return TreeVotes(
+            train=tree.predict_proba(self.X_train, check_input=False),
+            test=tree.predict_proba(self._X_test, check_input=False),
+            out_of_bag=out_of_bag,
+        )
 
-    def add_new_trees(self, forest: RandomForestClassifier) -> None:
-        """Fold in the trees grown since the last call."""
-        new_trees = forest.estimators_[self._trees_seen :]
-        if not new_trees:
-            return
-        if self._classes is None:
-            self._classes = np.asarray(forest.classes_)
-            n_classes = len(self._classes)
-            self._train_sum = np.zeros((len(self._X_train), n_classes))
-            self._test_sum = np.zeros((len(self._X_test), n_classes))
-            self._oob_sum = np.zeros((len(self._X_train), n_classes))
-        splits = (self._X_train, self._X_test)
-        results = self._executor.map(lambda tree: _tree_probabilities(tree, splits), new_trees)
-        for index, (train_proba, test_proba) in enumerate(results):
-            self._train_sum += train_proba
-            self._test_sum += test_proba
-            if self._has_oob:
-                out_of_bag = out_of_bag_mask(new_trees[index], len(self._X_train))
-                self._oob_sum[out_of_bag] += train_proba[out_of_bag]
-                self._oob_count[out_of_bag] += 1
-        self._trees_seen = len(forest.estimators_)
+    def add(self, votes: TreeVotes) -> None:
+        """Fold one tree's votes into the forest's."""
+        self._train_sum += votes.train
+        self._test_sum += votes.test
+        if votes.out_of_bag is not None:
+            self._oob_sum[votes.out_of_bag] += votes.train[votes.out_of_bag]
+            self._oob_count[votes.out_of_bag] += 1
+        self.trees_seen += 1
 
     def _predicted_labels(self, summed: np.ndarray) -> np.ndarray:
-        assert self._classes is not None
         return self._classes.take(np.argmax(summed, axis=1))
 
     def train_predictions(self) -> np.ndarray:
-        assert self._train_sum is not None
         return self._predicted_labels(self._train_sum)
 
     def test_predictions(self) -> np.ndarray:
-        assert self._test_sum is not None
         return self._predicted_labels(self._test_sum)
 
     def train_accuracy(self) -> float:
@@ -115,7 +107,7 @@ class RunningVotes:
 
     def oob_score(self) -> float | None:
         """sklearn's `oob_score_`: rows never out-of-bag count as a vote for the first class."""
-        if not self._has_oob or self._oob_sum is None:
+        if not self._has_oob:
             return None
         decision = self._oob_sum / np.maximum(self._oob_count, 1)[:, None]
         return _accuracy(self._y_train, self._predicted_labels(decision))

@@ -1,8 +1,8 @@
-"""Grow one random forest checkpoint by checkpoint, yielding real progress (contract §6).
+"""Grow one random forest tree by tree, yielding real progress (contract §6).
 
-One `RandomForestClassifier` with `warm_start=True` is refitted to step, 2·step, …,
-n_estimators trees, so the final forest is the same one a single fit with the same seed builds;
-only the trees added since the last checkpoint are evaluated (see `running_votes`).
+The forest is the one a single `fit` with the same seed builds (see `growth`); a checkpoint every
+`log_every_trees` trees scores the forest so far from running sums of the trees' votes, so each
+tree is evaluated once (see `running_votes`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import confusion_matrix
 
 from mlcanvas.errors import InvalidInputError
+from mlcanvas.rf.growth import GrowInOneFit, GrowInSteps
 from mlcanvas.rf.hyperparameters import RFHyperparameters
 from mlcanvas.rf.running_votes import RunningVotes
 
@@ -129,51 +129,70 @@ def train_forest(
 ) -> Iterator[RFProgress | RFResult]:
     """Yield an RFProgress per checkpoint, then one RFResult.
 
-    Labels are indices into `class_names`. `should_stop` is asked before every checkpoint:
-    before the first, the iterator just ends (no result); later, the result holds the trees
-    grown so far with `stopped=True`. `feature_names` default to `feature_<i>`.
+    Labels are indices into `class_names`. `should_stop` is polled while the forest grows (after
+    each checkpoint, and every ~0.1 s with several workers): a stop before any tree exists ends
+    the iterator with no result; later, the result holds every tree built so far with
+    `stopped=True`. `feature_names` default to `feature_<i>`.
     """
     X_train, X_test = np.asarray(X_train), np.asarray(X_test)
     y_train, y_test = np.asarray(y_train), np.asarray(y_test)
     _check_data(X_train, y_train, X_test, y_test, len(class_names))
     names = list(feature_names or (f"feature_{i}" for i in range(X_train.shape[1])))
+    if should_stop is not None and should_stop():
+        logger.info("Forest stopped before its first tree; no result")
+        return
 
-    forest = RandomForestClassifier(
-        **hyperparameters.to_sklearn_kwargs(), warm_start=True, n_jobs=n_jobs
+    forest = RandomForestClassifier(**hyperparameters.to_sklearn_kwargs(), n_jobs=n_jobs)
+    votes = RunningVotes(
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        classes=np.unique(y_train),
+        has_oob=hyperparameters.bootstrap,
     )
     sizes = checkpoint_sizes(hyperparameters.n_estimators, log_every_trees)
+    growth: GrowInOneFit | GrowInSteps
+    if effective_n_jobs(n_jobs) > 1:
+        growth = GrowInOneFit(forest, votes.X_train, y_train, votes.score_tree)
+    else:
+        growth = GrowInSteps(forest, votes.X_train, y_train, votes.score_tree, sizes)
+    checkpoints = iter(sizes)
+    next_checkpoint = next(checkpoints)
     stopped = False
-    with ThreadPoolExecutor(max_workers=effective_n_jobs(n_jobs)) as executor:
-        votes = RunningVotes(
-            X_train, y_train, X_test, y_test, has_oob=hyperparameters.bootstrap, executor=executor
-        )
-        started = time.perf_counter()
-        for index, size in enumerate(sizes):
-            if should_stop is not None and should_stop():
-                if index == 0:
-                    logger.info("Forest stopped before its first checkpoint; no result")
-                    return
-                stopped = True
-                break
-            forest.set_params(n_estimators=size)
-            forest.fit(votes.X_train, y_train)
-            votes.add_new_trees(forest)
-            yield RFProgress(
-                trees_built=size,
-                total_trees=hyperparameters.n_estimators,
-                train_accuracy=votes.train_accuracy(),
-                test_accuracy=votes.test_accuracy(),
-                oob_score=votes.oob_score(),
-                elapsed_ms=int((time.perf_counter() - started) * 1000),
-            )
-    forest.set_params(warm_start=False)
-    trees_built = len(forest.estimators_)
-    logger.info("Forest %s with %d trees", "stopped" if stopped else "completed", trees_built)
+    started = last_poll = time.perf_counter()
+    for tree_votes in growth:
+        at_checkpoint = False
+        if tree_votes is not None:
+            votes.add(tree_votes)
+            if votes.trees_seen == next_checkpoint:
+                at_checkpoint = True
+                next_checkpoint = next(checkpoints, 0)
+                yield RFProgress(
+                    trees_built=votes.trees_seen,
+                    total_trees=hyperparameters.n_estimators,
+                    train_accuracy=votes.train_accuracy(),
+                    test_accuracy=votes.test_accuracy(),
+                    oob_score=votes.oob_score(),
+                    elapsed_ms=int((time.perf_counter() - started) * 1000),
+                )
+        now = time.perf_counter()
+        if stopped or should_stop is None or not (at_checkpoint or now - last_poll >= 0.1):
+            continue
+        last_poll = now
+        if should_stop():
+            stopped = True
+            growth.stop()
+
+    if votes.trees_seen == 0:
+        logger.info("Forest stopped before its first tree; no result")
+        return
+    logger.info("Forest %s with %d trees", "stopped" if stopped else "completed", votes.trees_seen)
     matrix = confusion_matrix(y_test, votes.test_predictions(), labels=range(len(class_names)))
     yield RFResult(
         model=forest,
         stopped=stopped,
-        trees_built=trees_built,
+        trees_built=votes.trees_seen,
         final_train_accuracy=votes.train_accuracy(),
         final_test_accuracy=votes.test_accuracy(),
         confusion_matrix=matrix.astype(int).tolist(),

@@ -184,3 +184,48 @@ def test_labels_outside_the_classes_are_rejected(iris: IrisSplit) -> None:
                 class_names=["only", "two"],
             )
         )
+
+
+def test_several_workers_report_the_same_checkpoints_and_scores(iris: IrisSplit) -> None:
+    hyperparameters = RFHyperparameters(n_estimators=25, random_state=1)
+    *serial_progress, serial = _train(iris, hyperparameters)
+    *progress, parallel = train_forest(
+        iris.X_train,
+        iris.y_train,
+        iris.X_test,
+        iris.y_test,
+        hyperparameters=hyperparameters,
+        log_every_trees=10,
+        class_names=IRIS_CLASSES,
+        n_jobs=2,
+    )
+    assert [p.trees_built for p in progress] == [10, 20, 25]  # type: ignore[union-attr]
+    assert isinstance(serial, RFResult) and isinstance(parallel, RFResult)
+    assert progress[-1].oob_score == pytest.approx(serial_progress[-1].oob_score)  # type: ignore[union-attr]
+    assert parallel.final_test_accuracy == serial.final_test_accuracy
+    np.testing.assert_array_equal(
+        parallel.model.predict(iris.X_test), serial.model.predict(iris.X_test)
+    )
+
+
+def test_stop_with_several_workers_keeps_the_trees_built(iris: IrisSplit) -> None:
+    seen: list[RFProgress | RFResult] = []
+    for message in train_forest(
+        iris.X_train,
+        iris.y_train,
+        iris.X_test,
+        iris.y_test,
+        hyperparameters=RFHyperparameters(n_estimators=500, random_state=1),
+        log_every_trees=10,
+        class_names=IRIS_CLASSES,
+        should_stop=lambda: len(seen) >= 1,
+        n_jobs=2,
+    ):
+        seen.append(message)
+
+    progress, result = seen
+    assert isinstance(progress, RFProgress) and progress.trees_built == 10
+    assert isinstance(result, RFResult) and result.stopped
+    assert 10 <= result.trees_built == len(result.model.estimators_) < 500
+    expected = float((result.model.predict(iris.X_test) == iris.y_test).mean())
+    assert result.final_test_accuracy == pytest.approx(expected)
