@@ -159,6 +159,51 @@ def test_an_integer_beyond_float_range_is_invalid_not_a_crash() -> None:
         prepare_inputs([10**400, 1], [2])
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        (FLOAT32_MAX, FLOAT32_MAX),
+        (-FLOAT32_MAX, -FLOAT32_MAX),
+        (3.40282356e38, FLOAT32_MAX),  # rounds down to the largest float32
+        (2**64, 1.8446744073709552e19),  # an int beyond int64 is still a number
+        (1e-46, 0.0),  # underflow is not an error
+    ],
+)
+def test_values_at_the_edges_of_float32_round_to_nearest(value: float, stored: float) -> None:
+    assert prepare_inputs([value, 1], [2]).tolist() == [[stored, 1.0]]
+
+
+@pytest.mark.parametrize("value", [3.4028236e38, -1e39, 2**128])
+def test_values_that_round_beyond_float32_are_invalid_without_a_warning(value: float) -> None:
+    with pytest.raises(InferenceInputError, match="^Invalid inputs payload: values must be finite"):
+        prepare_inputs([value, 1], [2])
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"), [(np.float32(1.0), "float32"), (np.int64(1), "int64"), (np.True_, "bool")]
+)
+def test_numpy_scalars_other_than_float64_are_not_numbers(value: Any, kind: str) -> None:
+    with pytest.raises(InferenceInputError) as caught:
+        prepare_inputs([value, 1.0], [2])
+
+    assert caught.value.message == (
+        f"Invalid inputs payload: expected numbers, got a value of type {kind} at depth 1"
+    )
+
+
+def test_the_batch_is_a_fresh_float32_tensor() -> None:
+    values = [0.25] * 64
+
+    x = prepare_inputs(values, DIGITS)
+    x += 1  # the model may be handed a tensor it can write to; the caller's list is untouched
+
+    assert x.dtype == torch.float32 and x.is_contiguous()
+    assert values == [0.25] * 64 and bool((x == 1.25).all())
+
+
 def test_very_deep_nesting_is_handled_without_recursion() -> None:
     deep: Any = [1.0]
     for _ in range(5000):
