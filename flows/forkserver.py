@@ -27,6 +27,8 @@ import warnings
 from collections.abc import Callable
 from typing import NoReturn
 
+from mlcanvas.settings import Settings
+
 log = logging.getLogger("mlcanvas.forkserver")
 
 PR_SET_PDEATHSIG = 1
@@ -75,19 +77,27 @@ def _recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
     return json.loads(body), list(fds)
 
 
+def take_over(request: dict, fds: list[int]) -> None:
+    """In the forked child: take the launcher's stdio, environment and directory, die with the
+    forkserver, and drop to the training niceness before any thread exists (threads inherit
+    it), so training yields the CPU to the API and Prefect server on this machine."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+        os.close(fd)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.chdir(request["cwd"])
+    os.nice(Settings().training_nice)
+
+
 def _run_child(request: dict, fds: list[int]) -> NoReturn:
     """In the forked child: become the flow-run process. Never returns."""
     code = 1
     try:
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        for target, fd in enumerate(fds):
-            os.dup2(fd, target)
-            os.close(fd)
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
-            signal.signal(sig, signal.SIG_DFL)
-        os.environ.clear()
-        os.environ.update(request["env"])
-        os.chdir(request["cwd"])
+        take_over(request, fds)
         import runpy
 
         import torch

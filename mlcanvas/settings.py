@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=0.5, description="How often the worker asks the Prefect server for runs."
     )
+    training_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Scheduling niceness of flow runs on executors, so training yields the CPU "
+        "to the API and the Prefect server on the same machine (0 = same priority).",
+    )
     cancel_grace_seconds: float = Field(
         default=30.0,
         description="After a Prefect cancel, how long a run may take to save before SIGTERM "

@@ -21,7 +21,7 @@ from typing import NoReturn
 
 import pytest
 
-from flows.forkserver import ForkServer
+from flows.forkserver import ForkServer, take_over
 
 LAUNCHER = Path(__file__).resolve().parents[2] / "flows" / "launcher.py"
 
@@ -30,10 +30,15 @@ def _fake_engine(request: dict, fds: list[int]) -> NoReturn:
     """In the forked child: take the launcher's stdio, then behave as TEST_CHILD_MODE says."""
     code = 1
     try:
+        env = request["env"]
+        if env.get("TEST_CHILD_MODE") == "take_over":  # the real child's setup, then report it
+            take_over(request, fds)
+            report = f"nice {os.nice(0)} | cwd {os.getcwd()} | {','.join(os.environ)}"
+            os.write(1, report.encode())
+            os._exit(0)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
-        env = request["env"]
         os.write(1, f"engine for {env.get('PREFECT__FLOW_RUN_ID')} in {request['cwd']}\n".encode())
         mode = env.get("TEST_CHILD_MODE", "exit")
         if mode == "exit":
@@ -159,6 +164,25 @@ def test_the_launcher_exits_with_the_child_code_and_shares_its_stdio(
 
     assert done.returncode == code, done.stderr
     assert done.stdout == f"engine for not-a-real-flow-run in {server_socket.parent}\n"
+
+
+def test_a_child_takes_the_launchers_env_and_cwd_and_the_training_niceness(
+    server_socket: Path, tmp_path: Path
+) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "MLCANVAS_TRAINING_NICE": "7",
+        "TEST_CHILD_MODE": "take_over",
+    }
+    done = subprocess.run(
+        _launcher_argv(server_socket, 1.0), env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+
+    assert done.returncode == 0, done.stderr
+    nice, cwd, names = done.stdout.split(" | ")
+    assert nice == f"nice {min(19, os.nice(0) + 7)}"
+    assert cwd == f"cwd {tmp_path}"
+    assert set(env) <= set(names.split(","))  # the launcher's Python may add LC_CTYPE
 
 
 def test_a_child_killed_by_a_signal_reports_128_plus_the_signal(server_socket: Path) -> None:
