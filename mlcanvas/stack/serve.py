@@ -116,6 +116,16 @@ def plan_stack(settings: Settings, *, ui: bool = True) -> list[ChildSpec]:
     return specs
 
 
+EMBEDDED_PREFECT_ENV = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    # On SQLite the late-runs sweep (every 5 s, one write per run waiting for an executor slot)
+    # collides with run creation: "database is locked", and POST /train stalled 2-5 s while
+    # jobs queued (docs/benchmarks.md). Waiting jobs stay Scheduled instead of turning Late.
+    "PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED": "false",
+}
+"""Settings of the Prefect server `serve` embeds (the e2e stack starts it with them too)."""
+
+
 def prefect_server_spec(settings: Settings, *, ui: bool) -> ChildSpec:
     """The embedded Prefect server: SQLite under the data dir (the CLI's local runs start it
     too when nothing answers, so their runs land in the stack's history)."""
@@ -124,7 +134,7 @@ def prefect_server_spec(settings: Settings, *, ui: bool) -> ChildSpec:
         **stack_env(settings),
         "PREFECT_API_DATABASE_CONNECTION_URL": prefect_database_url(settings),
         "PREFECT_SERVER_UI_ENABLED": "true" if ui else "false",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        **EMBEDDED_PREFECT_ENV,
         "PREFECT_UI_API_URL": f"http://{host}:{port}/api",
     }
     return ChildSpec(

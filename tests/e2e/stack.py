@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from mlcanvas.stack.serve import EMBEDDED_PREFECT_ENV
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -164,7 +166,7 @@ def make_stack(tmp: Path) -> Stack:
         "PREFECT_HOME": str(tmp / "prefect"),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp / 'prefect.db'}",
         "PREFECT_SERVER_UI_ENABLED": "false",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        **EMBEDDED_PREFECT_ENV,
         "PREFECT_LOGGING_LEVEL": "WARNING",
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "KAGGLE_CONFIG_DIR": str(tmp / "kaggle"),

@@ -52,6 +52,7 @@ def test_embedded_stack_starts_four_children_in_order(settings: Settings) -> Non
     assert db == f"sqlite+aiosqlite:///{settings.data_dir / 'prefect.db'}"
     assert prefect.env["PREFECT_SERVER_UI_ENABLED"] == "true"
     assert prefect.env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert prefect.env["PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED"] == "false"
     assert prefect.env["PREFECT_UI_API_URL"] == f"http://127.0.0.1:{settings.prefect_port}/api"
     assert prefect.env["PREFECT_HOME"] == str(settings.data_dir / "prefect")
 
