@@ -8,10 +8,12 @@ walk these steps, so `layers.<i>` means the same module in model.pt, model.py an
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from mlcanvas.graph.layers import Activation, LayerSpec
+
+if TYPE_CHECKING:
+    from torch import nn
 
 # Constructor arguments in source order; a `None` keyword means a positional argument.
 ConstructorArgs = tuple[tuple[str | None, int | float], ...]
@@ -44,6 +46,8 @@ class ModuleStep:
         return f"nn.{self.class_name}({', '.join(rendered)})"
 
     def build(self) -> nn.Module:
+        from torch import nn  # here, not at the top: summaries and source need no torch
+
         positional = [value for key, value in self.args if key is None]
         keywords = {key: value for key, value in self.args if key is not None}
         return getattr(nn, self.class_name)(*positional, **keywords)

@@ -7,13 +7,15 @@ traceback; the API answers it with 400 (§12.1: right-rank inputs with wrong dim
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from torch import nn
 
 from mlcanvas.errors import InferenceInputError
+
+if TYPE_CHECKING:  # torch is imported by the calls that use it: the API starts without it
+    import torch
+    from torch import nn
 
 MAX_INFER_ROWS = 4096
 """Most rows one infer request may carry; bounds the memory and time of a CPU forward pass."""
@@ -26,6 +28,8 @@ def prepare_inputs(inputs: Any, input_shape: list[int], *, what: str = "model") 
     1-D with E values, and `[N, E]`. `what` names the model in the shape error, e.g.
     "deployed model" for deployments.
     """
+    import torch
+
     expected = [int(dim) for dim in input_shape]
     got_shape, values = _nested_shape_and_values(inputs)
     if not got_shape:
@@ -54,6 +58,8 @@ def predict(module: nn.Module, x: torch.Tensor, *, return_probabilities: bool) -
     The module must already be in eval mode: predict never flips a live training model's
     mode (§12.12), so serve a copy loaded from the artifact instead.
     """
+    import torch
+
     if module.training:
         raise ValueError("predict needs a module in eval mode (load it from the artifact)")
     device = next((param.device for param in module.parameters()), torch.device("cpu"))
