@@ -18,10 +18,9 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import torch
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
 
@@ -34,6 +33,9 @@ from mlcanvas.inference.nn_infer import MAX_INFER_ROWS, predict, prepare_inputs
 from mlcanvas.jobs.bundle import job_dir
 from mlcanvas.rf.infer import predict_rows
 from mlcanvas.settings import Settings
+
+if TYPE_CHECKING:  # torch comes with the first NN model (api/services/models.py)
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +190,8 @@ class DeploymentInference:
 
     def _forward(self, module: torch.nn.Module, chunk: list[_Request]) -> None:
         """One forward pass for the whole chunk; each request gets its own rows back."""
+        import torch
+
         x = chunk[0].rows if len(chunk) == 1 else torch.cat([r.rows for r in chunk])
         wants_probabilities = any(r.return_probabilities for r in chunk)
         result = predict(module, x, return_probabilities=wants_probabilities)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import gc
 import logging
 import re
+import sys
 
-import torch
 from starlette.concurrency import run_in_threadpool
 
 from api.services.deploy_inference import ARTIFACT_SUFFIX, DeploymentInference
@@ -21,12 +21,7 @@ from api.services.jobs import JobService, JobView
 from api.services.models import ModelCache
 from mlcanvas.deployments.record import LOCAL_TARGET, RUNNING, Deployment
 from mlcanvas.deployments.store import DeploymentStore
-from mlcanvas.errors import (
-    InvalidInputError,
-    MLCanvasError,
-    NotFoundError,
-    NotReadyError,
-)
+from mlcanvas.errors import InvalidInputError, NotFoundError, NotReadyError
 from mlcanvas.jobs.bundle import ARTIFACT, FILES, job_dir
 from mlcanvas.jobs.ids import check_job_id
 from mlcanvas.settings import Settings
@@ -56,6 +51,7 @@ class DeploymentService:
         self.models = models
         self.settings = settings
         self.inference = DeploymentInference(store, models, settings)
+        self._modules_frozen = 0  # len(sys.modules) at the last freeze_new_imports
 
     # --- control plane ------------------------------------------------------------------
     async def create(self, job_id: str, target: str | None, name: str | None) -> Deployment:
@@ -66,6 +62,7 @@ class DeploymentService:
         record = await run_in_threadpool(
             self.store.create, job_id=view.job_id, kind=view.kind, name=name, target=target
         )
+        await run_in_threadpool(self.freeze_new_imports)
         log.info("deployed %s job %s as %s", view.kind, view.job_id, record.deployment_id)
         return record
 
@@ -113,7 +110,19 @@ class DeploymentService:
             return record
         await run_in_threadpool(self.store.resolve_version, deployment_id)
         await run_in_threadpool(self._load_model, record.kind, record.job_id)
-        return await run_in_threadpool(self.store.set_status, deployment_id, RUNNING)
+        running = await run_in_threadpool(self.store.set_status, deployment_id, RUNNING)
+        await run_in_threadpool(self.freeze_new_imports)
+        return running
+
+    def freeze_new_imports(self) -> None:
+        """Before a deployment serves: if torch, scikit-learn or MLflow were imported since
+        the last freeze (they load on first use), freeze what they brought, as start-up
+        freezes its own objects (`tune_process_for_serving` says why). Free otherwise."""
+        modules = len(sys.modules)
+        if modules != self._modules_frozen:
+            gc.collect()
+            gc.freeze()
+            self._modules_frozen = modules
 
     async def stop(self, deployment_id: str) -> Deployment:
         return await run_in_threadpool(self.store.delete, deployment_id)
@@ -135,14 +144,10 @@ class DeploymentService:
 
 
 def open_deployments(settings: Settings, jobs: JobService, models: ModelCache) -> DeploymentService:
-    """Build the service at start-up: records restored (running ones come back stopped) and
-    the background flush started. If MLflow is unreachable now, the restore is retried on
-    first use instead of keeping the API down."""
+    """Build the service at start-up and start the background flush. The records are
+    restored from the MLflow registry by the first deployment call (running ones come back
+    stopped): reading them now would import MLflow into every API process, used or not."""
     store = DeploymentStore.open(settings)
-    try:
-        store.restore()
-    except MLCanvasError:
-        log.exception("could not restore deployments at start-up; retrying on first use")
     store.start_background_flush()
     return DeploymentService(store, jobs, models, settings)
 
@@ -150,16 +155,17 @@ def open_deployments(settings: Settings, jobs: JobService, models: ModelCache) -
 def tune_process_for_serving() -> None:
     """Call once, at the end of API start-up (measured in docs/benchmarks.md, Serving).
 
-    - One torch intra-op thread: inference requests are small and already overlap with the
-      event loop; more OpenMP threads only competed with it for the CPU.
-    - `gc.freeze()`: the objects alive after start-up (torch, MLflow, pydantic schemas) live
-      as long as the process; left unfrozen, every full collection walked all of them (pauses
-      of ~600 ms under load, the whole p99 at 16 connections).
+    - One torch intra-op thread: set when torch is imported, with the first NN model
+      (`api.services.models.import_torch_for_serving`).
+    - `gc.freeze()`: the objects alive after start-up (pydantic schemas, Prefect's client)
+      live as long as the process; left unfrozen, every full collection walked all of them
+      (pauses of ~600 ms under load with torch and MLflow loaded, the whole p99 at 16
+      connections). Those load on first use; `DeploymentService.freeze_new_imports` freezes
+      what they bring before a deployment serves.
     - Successful deployment infer calls are left out of uvicorn's access log: the deployment's
       own log already records each one (`inference_request`), and the second line cost about
       a tenth of the event loop's time under load. Failures are still access-logged.
     """
-    torch.set_num_threads(1)
     access_log = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, QuietInferAccessLog) for f in access_log.filters):
         access_log.addFilter(QuietInferAccessLog())

@@ -2,6 +2,9 @@
 
 Only files of our own store are loaded: NN weights with `weights_only=True` into a module
 rebuilt from graph.json; RF pickles only when their digest matches metadata.json.
+
+torch and scikit-learn are imported by the first load of a model of their kind, not at
+start-up: an idle API needs neither (bench/api_memory.py).
 """
 
 from __future__ import annotations
@@ -9,19 +12,19 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from mlcanvas.compile.weights_io import load_state_dict
 from mlcanvas.errors import NotFoundError, NotReadyError
 from mlcanvas.graph import NNGraph
 from mlcanvas.inference.nn_infer import predict, prepare_inputs
 from mlcanvas.jobs.bundle import ARTIFACT, FILES, read_json
 from mlcanvas.jobs.nn_prepare import compile_nn
-from mlcanvas.rf.artifact import load_rf_artifact
 from mlcanvas.rf.infer import predict_rows
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ class ModelCache:
         weights = folder / ARTIFACT["nn"]
 
         def load() -> LoadedNN:
+            import_torch_for_serving()
+            from mlcanvas.compile.weights_io import load_state_dict
+
             graph = NNGraph.model_validate(read_json(folder / FILES["graph"]))
             prepared = compile_nn(graph)
             return LoadedNN(load_state_dict(prepared.layers, weights), prepared.input_shape)
@@ -65,7 +71,24 @@ class ModelCache:
         digest = metadata.get("artifact_sha256")
         if not digest:
             raise NotFoundError("No trained RF model available for this job")
-        return self._get(path, lambda: load_rf_artifact(path, expected_sha256=digest))
+
+        def load() -> dict[str, Any]:
+            from mlcanvas.rf.artifact import load_rf_artifact
+
+            return load_rf_artifact(path, expected_sha256=digest)
+
+        return self._get(path, load)
+
+
+@cache
+def import_torch_for_serving() -> None:
+    """Import torch with one intra-op thread, before the API's first torch op, so every
+    thread that later runs one starts with that setting (docs/benchmarks.md, Serving):
+    inference requests are small and already overlap with the event loop; more OpenMP
+    threads only competed with it for the CPU."""
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def infer_nn(
