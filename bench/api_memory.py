@@ -119,6 +119,7 @@ def run(idle: float) -> None:
             measure("idle after start-up", api.pid, modules_file)
             for method, path, example in CANVAS_CALLS:
                 body = (EXAMPLES / example).read_bytes() if example else None
+                called = time.perf_counter()
                 response = httpx.request(
                     method,
                     f"{stack.api}{path}",
@@ -127,6 +128,7 @@ def run(idle: float) -> None:
                     timeout=60,
                 )
                 response.raise_for_status()
+                log.info("%-24s %6.0f ms", f"{method} {path}", (time.perf_counter() - called) * 1e3)
             time.sleep(idle)
             measure("after canvas calls", api.pid, modules_file)
         except Exception:

@@ -20,8 +20,9 @@ from api.services.deploy_inference import ARTIFACT_SUFFIX, DeploymentInference
 from api.services.jobs import JobService, JobView
 from api.services.models import ModelCache
 from mlcanvas.deployments.record import LOCAL_TARGET, RUNNING, Deployment
+from mlcanvas.deployments.restore_child import restore_in_child
 from mlcanvas.deployments.store import DeploymentStore
-from mlcanvas.errors import InvalidInputError, NotFoundError, NotReadyError
+from mlcanvas.errors import InvalidInputError, MLCanvasError, NotFoundError, NotReadyError
 from mlcanvas.jobs.bundle import ARTIFACT, FILES, job_dir
 from mlcanvas.jobs.ids import check_job_id
 from mlcanvas.settings import Settings
@@ -144,10 +145,15 @@ class DeploymentService:
 
 
 def open_deployments(settings: Settings, jobs: JobService, models: ModelCache) -> DeploymentService:
-    """Build the service at start-up and start the background flush. The records are
-    restored from the MLflow registry by the first deployment call (running ones come back
-    stopped): reading them now would import MLflow into every API process, used or not."""
+    """Build the service at start-up: records restored (running ones come back stopped) by a
+    child process, so MLflow is only imported here by the first deployment write; then the
+    background flush started. If MLflow is unreachable now, the restore is retried (in this
+    process) on first use instead of keeping the API down."""
     store = DeploymentStore.open(settings)
+    try:
+        store.adopt(restore_in_child(settings))
+    except MLCanvasError:
+        log.exception("could not restore deployments at start-up; retrying on first use")
     store.start_background_flush()
     return DeploymentService(store, jobs, models, settings)
 

@@ -7,7 +7,7 @@ deployment an alias `d-<deployment_id>` on that version, readable version tags
 model tag `deployment.<id>`, so the MLflow UI shows what is deployed and a restart reads it back.
 
 MLflow is imported by the first registry call, not with this module: the API builds its
-deployment store at start-up and, idle, needs no MLflow (~170 MiB and ~2 s to import).
+deployment store at start-up and, until a deployment is written, needs no MLflow (~160 MiB).
 """
 
 from __future__ import annotations

@@ -83,6 +83,15 @@ class DeploymentStore:
         log.info("restored %d deployments (%d were running)", len(records), len(restored))
         return restored
 
+    def adopt(self, records: list[Deployment]) -> None:
+        """Take records another process restored (`restore_child`) as this store's restore."""
+        with self._writes:
+            if self._restored:
+                return
+            with self._memory:
+                self._records.update((record.deployment_id, record) for record in records)
+            self._restored = True
+
     def start_background_flush(self, interval: float = FLUSH_SECONDS) -> None:
         if self._flusher is None:
             self._flusher = PeriodicFlush(self.flush, interval=interval, name="deployment-flush")

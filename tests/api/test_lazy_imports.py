@@ -1,5 +1,5 @@
-"""The idle API imports none of torch, MLflow, scikit-learn, pandas (~600 MiB of RSS between
-them); they load with the first model, deployment or export that needs them.
+"""The idle API imports none of torch, MLflow, scikit-learn, pandas (~700 MiB of RSS between
+them, bench/api_memory.py); they load with the first model or deployment write that needs them.
 
 Each check runs in a fresh interpreter: this test process has imported them all long ago.
 """

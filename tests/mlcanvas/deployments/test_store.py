@@ -16,8 +16,9 @@ from sklearn.ensemble import RandomForestClassifier
 from mlcanvas.deployments.log_book import DeploymentLogBook
 from mlcanvas.deployments.record import RUNNING, STOPPED, Deployment
 from mlcanvas.deployments.registry import DeploymentRegistry
+from mlcanvas.deployments.restore_child import restore_in_child
 from mlcanvas.deployments.store import DeploymentStore
-from mlcanvas.errors import NotFoundError
+from mlcanvas.errors import DependencyUnavailableError, NotFoundError
 from mlcanvas.settings import Settings
 from mlcanvas.tracking.models import log_sklearn_model, log_torch_model
 from mlcanvas.tracking.runs import mlflow_client, start_job_run
@@ -225,3 +226,42 @@ def test_stop_start_and_restart(
     version = registry.client.get_model_version("mlcanvas-nn", running.model_version)
     assert version.tags[f"mlcanvas.deployment.{running.deployment_id}.status"] == "running"
     assert stored_record(registry.client, running)["status"] == "running"
+
+
+def test_a_child_process_restores_for_the_api(registry: Registry, tmp_path: Path) -> None:
+    """What the API does at start-up: the child restores, the new store adopts its records."""
+    settings = registry.settings.model_copy(
+        update={"event_store_url": f"sqlite:///{tmp_path / 'events.db'}"}
+    )
+    before = DeploymentStore.open(settings)
+    running = before.create(job_id=NN_JOB, kind="nn", name="a", target="local")
+    before.record_use(
+        running.deployment_id, input_shape=[1, 4], output_shape=[1, 3], prediction_count=1
+    )
+    before.close()
+
+    after = DeploymentStore.open(settings)
+    after.adopt(restore_in_child(settings))
+    assert after.is_restored
+    back = after.get(running.deployment_id)
+    assert back.status == STOPPED and back.request_count == 1 and back.name == "a"
+    assert stored_record(registry.client, running)["status"] == "stopped"
+    assert [e.event for e in after.logs(running.deployment_id, 10)] == [
+        "deployment_created",
+        "inference_request",
+        "deployment_restored_stopped",
+    ]
+    after.close()
+
+
+def test_a_failed_child_restore_names_the_problem(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    broken = Settings(
+        data_dir=tmp_path / "data",
+        mlruns_dir=tmp_path / "mlruns",
+        mlflow_tracking_uri=f"sqlite:///{tmp_path / 'a-file' / 'mlflow.db'}",
+    )
+    with pytest.raises(DependencyUnavailableError) as failed:
+        restore_in_child(broken)
+    assert failed.value.message.startswith("Restoring deployments failed: ")
+    assert "Error: " in failed.value.message  # the child's exception, named
