@@ -32,6 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The events database lives here; started beside the executor, the API may be first.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
         events = get_event_log(settings.events_url)
         async with PrefectClient(api=settings.prefect_url) as client:
             jobs = JobService(client, settings, events)

@@ -102,7 +102,6 @@ def run(idle: float) -> None:
         stack.env.update(
             MLCANVAS_API_PORT=str(stack.api_port), **{MODULES_FILE_ENV: str(modules_file)}
         )
-        stack.data_dir.mkdir(parents=True)  # the executor makes it in the full stack
         try:
             stack.start_prefect()
             started = time.perf_counter()

@@ -26,7 +26,6 @@ from mlcanvas.settings import Settings
 HEAVY = {heavy!r}
 examples = Path({examples!r})
 settings = Settings(data_dir={data!r}, mlruns_dir={mlruns!r}, prefect_port=1)
-settings.data_dir.mkdir(parents=True)
 loaded = {{}}
 
 
