@@ -16,6 +16,7 @@ from prefect.client.orchestration import PrefectClient
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import install_error_handlers
+from api.infer_hot_path import DeployInferHotPath
 from api.routes import deploy, nn, rf, system, ws
 from api.services.deployments import open_deployments, tune_process_for_serving
 from api.services.event_hub import EventHub
@@ -58,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "runs, tracked in MLflow.",
         lifespan=lifespan,
     )
+    # Added first, so it runs inside CORS: the deployment infer hot path (api/infer_hot_path.py).
+    app.add_middleware(DeployInferHotPath)
     app.add_middleware(
         CORSMiddleware,
         allow_origin_regex=".*",
@@ -66,7 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
     )
     install_error_handlers(app)
-    # deploy first: its infer route is the hot path, matched before every other route.
     routers = (deploy.router, system.router, nn.router, nn.datasets_router, rf.router, ws.router)
     for router in routers:
         app.include_router(router)
