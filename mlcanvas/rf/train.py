@@ -161,6 +161,17 @@ def train_forest(
     next_checkpoint = next(checkpoints)
     stopped = False
     started = last_poll = time.perf_counter()
+
+    def progress() -> RFProgress:
+        return RFProgress(
+            trees_built=votes.trees_seen,
+            total_trees=hyperparameters.n_estimators,
+            train_accuracy=votes.train_accuracy(),
+            test_accuracy=votes.test_accuracy(),
+            oob_score=votes.oob_score(),
+            elapsed_ms=int((time.perf_counter() - started) * 1000),
+        )
+
     for tree_votes in growth:
         at_checkpoint = False
         if tree_votes is not None:
@@ -168,14 +179,7 @@ def train_forest(
             if votes.trees_seen == next_checkpoint:
                 at_checkpoint = True
                 next_checkpoint = next(checkpoints, 0)
-                yield RFProgress(
-                    trees_built=votes.trees_seen,
-                    total_trees=hyperparameters.n_estimators,
-                    train_accuracy=votes.train_accuracy(),
-                    test_accuracy=votes.test_accuracy(),
-                    oob_score=votes.oob_score(),
-                    elapsed_ms=int((time.perf_counter() - started) * 1000),
-                )
+                yield progress()
         now = time.perf_counter()
         if stopped or should_stop is None or not (at_checkpoint or now - last_poll >= 0.1):
             continue
@@ -187,6 +191,8 @@ def train_forest(
     if votes.trees_seen == 0:
         logger.info("Forest stopped before its first tree; no result")
         return
+    if stopped and votes.trees_seen not in sizes:  # trees finished after the last checkpoint
+        yield progress()
     logger.info("Forest %s with %d trees", "stopped" if stopped else "completed", votes.trees_seen)
     matrix = confusion_matrix(y_test, votes.test_predictions(), labels=range(len(class_names)))
     yield RFResult(

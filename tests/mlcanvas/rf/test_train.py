@@ -223,9 +223,14 @@ def test_stop_with_several_workers_keeps_the_trees_built(iris: IrisSplit) -> Non
     ):
         seen.append(message)
 
-    progress, result = seen
-    assert isinstance(progress, RFProgress) and progress.trees_built == 10
+    *progress, result = seen
     assert isinstance(result, RFResult) and result.stopped
+    assert all(isinstance(p, RFProgress) for p in progress)
+    assert progress[0].trees_built == 10  # type: ignore[union-attr]
     assert 10 <= result.trees_built == len(result.model.estimators_) < 500
+    # the last progress describes the forest kept: trees finished after the stop are reported
+    assert progress[-1].trees_built == result.trees_built  # type: ignore[union-attr]
+    assert progress[-1].test_accuracy == result.final_test_accuracy  # type: ignore[union-attr]
+    assert len(progress) <= 2
     expected = float((result.model.predict(iris.X_test) == iris.y_test).mean())
     assert result.final_test_accuracy == pytest.approx(expected)
