@@ -126,6 +126,15 @@ EMBEDDED_PREFECT_ENV = {
 """Settings of the Prefect server `serve` embeds (the e2e stack starts it with them too)."""
 
 
+def prefect_server_argv(host: str, port: int) -> list[str]:
+    """`prefect server start` through our entry point, which makes its SQLite writers queue
+    instead of failing (`mlcanvas/stack/prefect_server.py`)."""
+    return [
+        *(sys.executable, "-m", "mlcanvas.stack.prefect_server"),
+        *("server", "start", "--host", host, "--port", str(port)),
+    ]
+
+
 def prefect_server_spec(settings: Settings, *, ui: bool) -> ChildSpec:
     """The embedded Prefect server: SQLite under the data dir (the CLI's local runs start it
     too when nothing answers, so their runs land in the stack's history)."""
@@ -139,17 +148,7 @@ def prefect_server_spec(settings: Settings, *, ui: bool) -> ChildSpec:
     }
     return ChildSpec(
         name="prefect",
-        argv=[
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            host,
-            "--port",
-            str(port),
-        ],
+        argv=prefect_server_argv(host, port),
         env=env,
         ready=partial(http_ok, http_url(host, port, "/api/health")),
         ready_timeout=READY_TIMEOUT["prefect"],

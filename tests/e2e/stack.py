@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from mlcanvas.stack.serve import EMBEDDED_PREFECT_ENV
+from mlcanvas.stack.serve import EMBEDDED_PREFECT_ENV, prefect_server_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,20 +73,7 @@ class Stack:
         return proc
 
     def start_prefect(self) -> None:
-        self._spawn(
-            "prefect",
-            [
-                sys.executable,
-                "-m",
-                "prefect",
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.prefect_port),
-            ],
-        )
+        self._spawn("prefect", prefect_server_argv("127.0.0.1", self.prefect_port))
         url = f"http://127.0.0.1:{self.prefect_port}/api/health"
         wait_until(lambda: httpx.get(url, timeout=1).status_code == 200, 90, "Prefect server")
 

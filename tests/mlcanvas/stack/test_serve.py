@@ -45,7 +45,7 @@ def test_embedded_stack_starts_four_children_in_order(settings: Settings) -> Non
 
     prefect = specs["prefect"]
     assert prefect.argv[1:] == [
-        "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+        "-m", "mlcanvas.stack.prefect_server", "server", "start", "--host", "127.0.0.1",
         "--port", str(settings.prefect_port),
     ]  # fmt: skip
     db = prefect.env["PREFECT_API_DATABASE_CONNECTION_URL"]
