@@ -9,10 +9,11 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from prefect.client.orchestration import PrefectClient
-from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.client.schemas.actions import WorkPoolCreate, WorkPoolUpdate
 from prefect.exceptions import ObjectAlreadyExists
 from prefect.workers.process import ProcessWorker
 
@@ -57,14 +58,42 @@ def launcher_command(settings: Settings) -> str:
     )
 
 
+JOB_VARIABLES = ("command", "working_dir")
+
+
+def job_variables(settings: Settings) -> dict[str, str]:
+    return {"command": launcher_command(settings), "working_dir": str(ROOT)}
+
+
+def base_job_template() -> dict[str, Any]:
+    """The process worker's default template cut to the job variables our deployments set.
+
+    Prefect's server checks the pool's variables schema, and the run's variables against it,
+    with jsonschema on every flow-run creation: ~20 ms of each POST /train here with the
+    default six variables, ~7 ms with these two. Other fields keep the worker's defaults.
+    """
+    default = ProcessWorker.get_default_base_job_template()
+    variables = default["variables"]
+    return {
+        "job_configuration": {key: default["job_configuration"][key] for key in JOB_VARIABLES},
+        "variables": {
+            **variables,
+            "properties": {key: variables["properties"][key] for key in JOB_VARIABLES},
+        },
+    }
+
+
 async def ensure_work_pool(client: PrefectClient, settings: Settings) -> None:
-    template = ProcessWorker.get_default_base_job_template()
+    """Create the pool, or give an existing one (an older data dir) today's template."""
+    template = base_job_template()
     try:
         await client.create_work_pool(
             WorkPoolCreate(name=settings.work_pool, type="process", base_job_template=template)
         )
     except ObjectAlreadyExists:
-        pass
+        await client.update_work_pool(
+            settings.work_pool, WorkPoolUpdate(base_job_template=template)
+        )
 
 
 async def register_deployments(client: PrefectClient, settings: Settings) -> dict[str, UUID]:
@@ -82,7 +111,7 @@ async def register_deployments(client: PrefectClient, settings: Settings) -> dic
             pull_steps=[
                 {"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}
             ],
-            job_variables={"command": launcher_command(settings), "working_dir": str(ROOT)},
+            job_variables=job_variables(settings),
             parameter_openapi_schema=PARAMETER_SCHEMA,
             description=description,
             tags=["mlcanvas"],
