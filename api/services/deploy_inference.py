@@ -1,12 +1,17 @@
-"""The deployment infer hot path: one worker thread, concurrent requests in one forward pass.
+"""The deployment infer hot path: concurrent requests in one forward pass per model.
 
 Why: with many small concurrent requests (the deployments page, a client calling an endpoint
-row by row), a thread hop and a forward pass per request cost more than the model itself. The
-event loop only enqueues the raw body and awaits; the worker takes every request waiting,
-parses and checks each one (a bad one fails alone), runs one forward pass per model over all
-their rows (at most `max_rows`, a request's own rows are never split) and hands each caller its
-slice as ready JSON bytes. Nothing here touches a database: counters and logs go to the
-store's memory and are flushed in the background.
+row by row), a thread hop and a forward pass per request cost more than the model itself.
+Requests are served in batches: a batch parses and checks each request (a bad one fails
+alone), runs one forward pass per model over all their rows (at most `max_rows`, a request's
+own rows are never split) and hands each caller its slice as ready JSON bytes.
+
+Small NN requests (a few images, about a millisecond of work) are batched on the event loop
+itself, with whatever arrived in the same loop iteration: the hop to a thread and back cost
+more than their inference (docs/benchmarks.md, Serving). Larger bodies, forests and models not
+loaded yet go to one worker thread, so the loop never parses megabytes or loads a model.
+Nothing here touches a database: counters and logs go to the store's memory and are flushed
+in the background.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from mlcanvas.deployments.record import Deployment
 from mlcanvas.deployments.store import DeploymentStore
 from mlcanvas.errors import InferenceInputError, MLCanvasError, NotFoundError
 from mlcanvas.inference.nn_infer import MAX_INFER_ROWS, predict, prepare_inputs
-from mlcanvas.jobs.bundle import job_dir
+from mlcanvas.jobs.bundle import ARTIFACT, job_dir
 from mlcanvas.rf.infer import predict_rows
 from mlcanvas.settings import Settings
 
@@ -40,6 +45,9 @@ if TYPE_CHECKING:  # torch comes with the first NN model (api/services/models.py
 log = logging.getLogger(__name__)
 
 MAX_REQUESTS_PER_BATCH = 256
+MAX_BODY_BYTES_ON_LOOP = 64 * 1024
+"""NN request bodies up to this size are served on the event loop: a few 784-value images, at
+most about a millisecond of parsing and checking each."""
 ARTIFACT_SUFFIX = {"nn": "pt", "rf": "pkl"}
 _STOP = object()
 
@@ -58,10 +66,12 @@ class _Request:
     inputs: Any = None
     return_probabilities: bool = True
     rows: torch.Tensor | None = field(default=None, repr=False)
+    on_loop: bool = False  # served on its own event loop, so settled without a thread hop
 
 
 class DeploymentInference:
-    """Owns the worker thread; `infer` is awaited by the route."""
+    """Owns the worker thread and the batches waiting on event loops; `infer` is awaited by
+    the route."""
 
     def __init__(
         self,
@@ -76,18 +86,37 @@ class DeploymentInference:
         self.settings = settings
         self.max_rows = max_rows
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._on_loop: dict[asyncio.AbstractEventLoop, list[_Request]] = {}
         self._thread = threading.Thread(target=self._work, name="deploy-infer", daemon=True)
         self._thread.start()
 
     async def infer(self, record: Deployment, body: bytes) -> bytes:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[bytes] = loop.create_future()
-        self._queue.put(_Request(record, body, loop, future))
-        return await future
+        request = _Request(record, body, loop, loop.create_future())
+        if record.kind == "nn" and len(body) <= MAX_BODY_BYTES_ON_LOOP:
+            request.on_loop = True
+            waiting = self._on_loop.get(loop)
+            if waiting is None:
+                waiting = self._on_loop[loop] = []
+                loop.call_soon(self._serve_on_loop, loop)
+            waiting.append(request)
+        else:
+            self._queue.put(request)
+        return await request.future
 
     def close(self) -> None:
         self._queue.put(_STOP)
         self._thread.join(timeout=10)
+
+    def _serve_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """What arrived in this loop iteration, as one batch; the rest of a burst larger than
+        a batch is served in a later callback, so other ready work runs in between."""
+        batch = self._on_loop.pop(loop)
+        if len(batch) > MAX_REQUESTS_PER_BATCH:
+            self._on_loop[loop] = batch[MAX_REQUESTS_PER_BATCH:]
+            loop.call_soon(self._serve_on_loop, loop)
+            batch = batch[:MAX_REQUESTS_PER_BATCH]
+        self._serve_batch(batch)
 
     # --- worker thread ------------------------------------------------------------------
     def _work(self) -> None:
@@ -105,12 +134,16 @@ class DeploymentInference:
                     self._queue.put(_STOP)
                     break
                 batch.append(item)
-            try:
-                self._serve(batch)
-            except Exception as exc:  # never let the worker die; each caller gets a 500
-                log.exception("deployment inference batch failed")
-                for request in batch:
-                    _settle(request, error=exc)
+            self._serve_batch(batch)
+
+    # --- one batch, on a loop or on the worker ---------------------------------------------
+    def _serve_batch(self, batch: list[_Request]) -> None:
+        try:
+            self._serve(batch)
+        except Exception as exc:  # never let the worker or the loop die; each caller gets a 500
+            log.exception("deployment inference batch failed")
+            for request in batch:
+                _settle(request, error=exc)
 
     def _serve(self, batch: list[_Request]) -> None:
         groups: dict[tuple[str, str], list[_Request]] = defaultdict(list)
@@ -123,6 +156,9 @@ class DeploymentInference:
             groups[(request.record.kind, request.record.job_id)].append(request)
         for (kind, job_id), requests in groups.items():
             folder = job_dir(self.settings, kind, job_id)
+            if requests[0].on_loop and not self.models.has(folder / ARTIFACT[kind]):
+                self._hand_to_worker(requests)
+                continue
             try:
                 if kind == "nn":
                     self._serve_nn(folder, requests)
@@ -140,6 +176,12 @@ class DeploymentInference:
                     log.exception("inference failed for job %s", job_id)
                 for request in requests:
                     _settle(request, error=exc)
+
+    def _hand_to_worker(self, requests: list[_Request]) -> None:
+        """The model is not loaded (or its file changed): the worker loads it, off the loop."""
+        for request in requests:
+            request.on_loop = False
+            self._queue.put(request)
 
     def _parse(self, request: _Request) -> None:
         try:
@@ -255,7 +297,8 @@ class DeploymentInference:
 def _settle(
     request: _Request, *, result: bytes | None = None, error: BaseException | None = None
 ) -> None:
-    """Hand the outcome to the caller's event loop (a caller that went away is skipped)."""
+    """Hand the outcome to the caller's event loop (a caller that went away is skipped):
+    directly when served on that loop, else through `call_soon_threadsafe`."""
 
     def finish() -> None:
         if request.future.done():
@@ -265,6 +308,9 @@ def _settle(
         else:
             request.future.set_result(result)  # type: ignore[arg-type]
 
+    if request.on_loop:
+        finish()
+        return
     try:
         request.loop.call_soon_threadsafe(finish)
     except RuntimeError:  # the loop is closed (shutdown)

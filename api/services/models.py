@@ -52,6 +52,15 @@ class ModelCache:
                 self._entries.popitem(last=False)
         return value
 
+    def has(self, path: Path) -> bool:
+        """Whether the model file at `path` is loaded, as it is on disk now."""
+        try:
+            key = (str(path), path.stat().st_mtime)
+        except FileNotFoundError:
+            return False
+        with self._lock:
+            return key in self._entries
+
     def nn(self, folder: Path) -> LoadedNN:
         weights = folder / ARTIFACT["nn"]
 
