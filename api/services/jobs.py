@@ -170,13 +170,14 @@ class JobService:
     async def view(self, kind: str, job_id: str, *, fresh: bool = False) -> JobView:
         """Terminal views never change and are cached. A live view is served from the cache
         for up to LIVE_VIEW_MAX_SECONDS while one background read refreshes it once it is
-        older than LIVE_VIEW_SECONDS, so pollers never wait on Prefect (stale-while-revalidate).
+        older than LIVE_VIEW_SECONDS, so pollers of a running job never wait on Prefect
+        (stale-while-revalidate); queued views are re-read instead (`_max_age`).
         Stop requests are always read fresh; `fresh=True` reads a live run from Prefect now
         (for decisions such as deploying, stopping)."""
         key = (kind, job_id)
         cached = self._views.get(key)
         now = time.monotonic()
-        if fresh or cached is None or now - cached[0] > LIVE_VIEW_MAX_SECONDS:
+        if fresh or cached is None or now - cached[0] > self._max_age(cached[1]):
             if cached is not None and cached[1].terminal:
                 return cached[1]
             return await self._refresh(key)
@@ -191,6 +192,13 @@ class JobService:
             if await run_in_threadpool(self.events.is_stop_requested, job_id):
                 view = replace(view, status="stopping")
         return view
+
+    @staticmethod
+    def _max_age(view: JobView) -> float:
+        """A queued run leaves the queue within about a second, and a watcher who has already
+        seen its first epoch must not read "queued": queued views are re-read, not served, once
+        older than LIVE_VIEW_SECONDS."""
+        return LIVE_VIEW_SECONDS if view.status == "queued" else LIVE_VIEW_MAX_SECONDS
 
     def _refresh_done(self, task: asyncio.Task[JobView]) -> None:
         for key, running in list(self._refreshing.items()):
