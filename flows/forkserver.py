@@ -307,6 +307,7 @@ class ForkServer:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect call otherwise
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "setup plugin" lines at warm-up
     try:
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
