@@ -4,8 +4,7 @@ Submodules load on first use (PEP 562): graph checks and the dataset listings ne
 specs in `registry`, and should not pay for importing torch, scikit-learn and pandas.
 """
 
-from importlib import import_module
-from typing import Any
+from mlcanvas.lazy_exports import lazy_getattr
 
 _EXPORTS = {
     "FeatureTable": "feature_table",
@@ -29,7 +28,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'mlcanvas.datasets' has no attribute {name!r}")
-    return getattr(import_module(f"mlcanvas.datasets.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -4,8 +4,7 @@ Submodules load on first use (PEP 562): graph validation needs only `hyperparame
 should not pay for importing scikit-learn (~4 s here).
 """
 
-from importlib import import_module
-from typing import Any
+from mlcanvas.lazy_exports import lazy_getattr
 
 _EXPORTS = {
     "build_rf_artifact": "artifact",
@@ -27,7 +26,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'mlcanvas.rf' has no attribute {name!r}")
-    return getattr(import_module(f"mlcanvas.rf.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
