@@ -32,9 +32,14 @@ from pydantic import BaseModel, Field, ValidationError
 from api.errors import validation_message
 from api.services.models import ModelCache
 from mlcanvas.deployments.record import Deployment
-from mlcanvas.deployments.store import DeploymentStore
+from mlcanvas.deployments.store import DeploymentStore, Use
 from mlcanvas.errors import InferenceInputError, MLCanvasError, NotFoundError
-from mlcanvas.inference.nn_infer import MAX_INFER_ROWS, predict, prepare_inputs
+from mlcanvas.inference.nn_infer import (
+    MAX_INFER_ROWS,
+    is_plain_inputs_body,
+    predict,
+    prepare_inputs,
+)
 from mlcanvas.jobs.bundle import ARTIFACT, job_dir
 from mlcanvas.rf.infer import predict_rows
 from mlcanvas.settings import Settings
@@ -65,6 +70,7 @@ class _Request:
     future: asyncio.Future[bytes]
     inputs: Any = None
     return_probabilities: bool = True
+    plain_numbers: bool = False  # inputs holds only numbers and lists (is_plain_inputs_body)
     rows: torch.Tensor | None = field(default=None, repr=False)
     on_loop: bool = False  # served on its own event loop, so settled without a thread hop
 
@@ -198,6 +204,9 @@ class DeploymentInference:
                     }
                 ]
             ) from exc
+        if request.record.kind == "nn" and is_plain_inputs_body(request.body):
+            request.inputs, request.plain_numbers = raw["inputs"], True
+            return  # all the model would check: `inputs` is there, the rest are defaults
         try:
             parsed = DeploymentInferRequest.model_validate(raw)
         except ValidationError as exc:
@@ -212,7 +221,10 @@ class DeploymentInference:
         for request in requests:
             try:
                 request.rows = prepare_inputs(
-                    request.inputs, loaded.input_shape, what="deployed model"
+                    request.inputs,
+                    loaded.input_shape,
+                    what="deployed model",
+                    plain_numbers=request.plain_numbers,
                 )
             except InferenceInputError as exc:
                 self._reject(request, exc)
@@ -238,6 +250,7 @@ class DeploymentInference:
         wants_probabilities = any(r.return_probabilities for r in chunk)
         result = predict(module, x, return_probabilities=wants_probabilities)
         start = 0
+        served = []
         for request in chunk:
             count = len(request.rows)
             end = start + count
@@ -251,7 +264,8 @@ class DeploymentInference:
             if request.return_probabilities:
                 reply["probabilities"] = result["probabilities"][start:end]
             start = end
-            self._succeed(request, reply, reply["output_shape"])
+            served.append((request, reply, reply["output_shape"]))
+        self._succeed(served)
 
     def _serve_rf(self, folder: Path, request: _Request) -> None:
         try:
@@ -263,18 +277,22 @@ class DeploymentInference:
             self._reject(request, exc)
             return
         reply = {"job_id": request.record.job_id, **result}
-        self._succeed(request, reply, [len(result["predictions"]), len(result["classes"])])
+        self._succeed([(request, reply, [len(result["predictions"]), len(result["classes"])])])
 
-    def _succeed(self, request: _Request, reply: dict[str, Any], output_shape: list[int]) -> None:
-        deployment_id = request.record.deployment_id
-        reply["deployment_id"] = deployment_id
-        self.store.record_use(
-            deployment_id,
-            input_shape=reply["input_shape"],
-            output_shape=output_shape,
-            prediction_count=len(reply["predictions"]),
+    def _succeed(self, served: list[tuple[_Request, dict[str, Any], list[int]]]) -> None:
+        """Count the requests (before any caller sees a reply), then answer each."""
+        self.store.record_uses(
+            Use(
+                request.record.deployment_id,
+                reply["input_shape"],
+                output_shape,
+                len(reply["predictions"]),
+            )
+            for request, reply, output_shape in served
         )
-        _settle(request, result=orjson.dumps(reply))
+        for request, reply, _ in served:
+            reply["deployment_id"] = request.record.deployment_id
+            _settle(request, result=orjson.dumps(reply))
 
     def _reject(self, request: _Request, exc: Exception) -> None:
         """Bad input: logged as `inference_request_invalid`, not counted."""

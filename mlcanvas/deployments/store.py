@@ -1,6 +1,6 @@
 """DeploymentStore: deployment records in the MLflow registry, logs in the events database.
 
-The inference hot path (`get`, `record_use`, `log`) only touches memory: request counts,
+The inference hot path (`get`, `record_uses`, `log`) only touches memory: request counts,
 last-used times and log entries are buffered and written by `flush`, which a background
 thread calls every couple of seconds and `close` calls once more. Control-plane calls
 (create, start/stop, restore) write through at once.
@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 from uuid import uuid4
 
 from mlcanvas.deployments.flusher import PeriodicFlush
@@ -35,6 +36,15 @@ STATUS_EVENTS = {
     RUNNING: ("deployment_started", "Deployment started."),
     STOPPED: ("deployment_stopped", "Deployment stopped."),
 }
+
+
+class Use(NamedTuple):
+    """One successful inference through a deployment."""
+
+    deployment_id: str
+    input_shape: list[int]
+    output_shape: list[int]
+    prediction_count: int
 
 
 class DeploymentStore:
@@ -191,39 +201,39 @@ class DeploymentStore:
             records = list(self._records.values())
         return sorted(records, key=lambda r: r.created_at, reverse=True)
 
-    def record_use(
-        self,
-        deployment_id: str,
-        *,
-        input_shape: list[int],
-        output_shape: list[int],
-        prediction_count: int,
-    ) -> int:
-        """Count one successful inference (memory only) and log it; returns the new count."""
+    def record_uses(self, uses: Iterable[Use]) -> None:
+        """Count successful inferences (memory only) and log one entry each.
+
+        A batch of requests is counted with one record update per deployment: rebuilding the
+        frozen record per request was a sixth of a small request's inference time."""
         now = utc_now_iso()
         with self._memory:
-            record = self._records[deployment_id]
-            count = record.request_count + 1
-            self._records[deployment_id] = record.with_changes(
-                request_count=count, last_used_at=now
-            )
-            self._dirty.add(deployment_id)
-            self._buffer(
-                LogEntry(
-                    deployment_id,
-                    now,
-                    "info",
-                    "inference_request",
-                    "Inference request served.",
-                    {
-                        "request_count": count,
-                        "input_shape": input_shape,
-                        "output_shape": output_shape,
-                        "prediction_count": prediction_count,
-                    },
+            counts: dict[str, int] = {}
+            for use in uses:
+                deployment_id = use.deployment_id
+                count = counts.get(deployment_id) or self._records[deployment_id].request_count
+                counts[deployment_id] = count = count + 1
+                self._buffer(
+                    LogEntry(
+                        deployment_id,
+                        now,
+                        "info",
+                        "inference_request",
+                        "Inference request served.",
+                        {
+                            "request_count": count,
+                            "input_shape": use.input_shape,
+                            "output_shape": use.output_shape,
+                            "prediction_count": use.prediction_count,
+                        },
+                    )
                 )
-            )
-        return count
+            for deployment_id, count in counts.items():
+                record = self._records[deployment_id]
+                self._records[deployment_id] = record.with_changes(
+                    request_count=count, last_used_at=now
+                )
+                self._dirty.add(deployment_id)
 
     def log(
         self,

@@ -21,20 +21,44 @@ MAX_INFER_ROWS = 4096
 """Most rows one infer request may carry; bounds the memory and time of a CPU forward pass."""
 
 
-def prepare_inputs(inputs: Any, input_shape: list[int], *, what: str = "model") -> torch.Tensor:
+_PLAIN_INPUTS_SKELETON = b'{"inputs":}'
+_NUMBER_LIST_BYTES = b"0123456789+-.eE,[] \t\r\n"
+
+
+def is_plain_inputs_body(body: bytes) -> bool:
+    """True for a JSON body `{"inputs": ...}` whose value holds nothing but numbers and lists.
+
+    Such a body cannot carry booleans, strings, nulls or objects (each needs a byte outside
+    digits, signs, points, exponents, commas, brackets and whitespace), so `prepare_inputs`
+    may hand its parsed inputs to numpy in one call (`plain_numbers=True`). Any other body
+    still parses; it only takes the walk that checks every value. The body must be valid JSON.
+    """
+    return body.translate(None, _NUMBER_LIST_BYTES) == _PLAIN_INPUTS_SKELETON
+
+
+def prepare_inputs(
+    inputs: Any, input_shape: list[int], *, what: str = "model", plain_numbers: bool = False
+) -> torch.Tensor:
     """Map `inputs` onto the Input shape S as a float32 `[N, *S]` batch.
 
     Accepted (rank r = len(S), E = prod(S)): rank r (a batch of 1), rank r+1 `[N, *S]`,
     1-D with E values, and `[N, E]`. `what` names the model in the shape error, e.g.
-    "deployed model" for deployments.
+    "deployed model" for deployments. `plain_numbers`: the caller knows `inputs` holds only
+    numbers and lists (`is_plain_inputs_body`); numpy then converts it in one call, half the
+    time of the walk on a 784-value image. What numpy cannot convert (ragged lists, an int
+    beyond float64) still takes the walk, which names the problem.
     """
     import torch
 
     expected = [int(dim) for dim in input_shape]
-    got_shape, values = _nested_shape_and_values(inputs)
-    if not got_shape:
-        raise InferenceInputError("inputs must be at least 1D")
-    flat = _finite_float32(values)
+    plain = _plain_float32(inputs) if plain_numbers else None
+    if plain is not None:
+        got_shape, flat = plain
+    else:
+        got_shape, values = _nested_shape_and_values(inputs)
+        if not got_shape:
+            raise InferenceInputError("inputs must be at least 1D")
+        flat = _finite_float32(values)
     batch_shape = _batch_shape(got_shape, expected)
     if batch_shape is None:
         raise InferenceInputError(
@@ -89,6 +113,23 @@ def _finite_float32(values: list[int | float]) -> np.ndarray:
             flat = np.fromiter(values, dtype=np.float32, count=len(values))
     except OverflowError as exc:
         raise _invalid("values must be finite numbers within float32 range") from exc
+    return _check_finite(flat)
+
+
+def _plain_float32(inputs: Any) -> tuple[list[int], np.ndarray] | None:
+    """Shape and flat float32 values of nested lists of plain numbers, rounded as
+    `_finite_float32` rounds; None when numpy cannot make a non-empty array of them."""
+    try:
+        with np.errstate(over="ignore"):
+            array = np.array(inputs, dtype=np.float32)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if array.ndim == 0 or array.size == 0:
+        return None
+    return list(array.shape), _check_finite(array.reshape(-1))
+
+
+def _check_finite(flat: np.ndarray) -> np.ndarray:
     if not np.isfinite(flat).all():
         raise _invalid("values must be finite numbers within float32 range")
     return flat

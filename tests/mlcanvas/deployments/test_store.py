@@ -17,7 +17,7 @@ from mlcanvas.deployments.log_book import DeploymentLogBook
 from mlcanvas.deployments.record import RUNNING, STOPPED, Deployment
 from mlcanvas.deployments.registry import DeploymentRegistry
 from mlcanvas.deployments.restore_child import restore_in_child
-from mlcanvas.deployments.store import DeploymentStore
+from mlcanvas.deployments.store import DeploymentStore, Use
 from mlcanvas.errors import DependencyUnavailableError, NotFoundError
 from mlcanvas.settings import Settings
 from mlcanvas.tracking.models import log_sklearn_model, log_torch_model
@@ -157,16 +157,16 @@ def test_use_is_counted_in_memory_and_flushed(
 ) -> None:
     store = open_store()
     record = store.create(job_id=NN_JOB, kind="nn", name=None, target="local")
-    for _ in range(3):
-        store.record_use(
-            record.deployment_id, input_shape=[2, 4], output_shape=[2, 3], prediction_count=2
-        )
+    store.record_uses([Use(record.deployment_id, [2, 4], [2, 3], 2)] * 2)  # one batch
+    store.record_uses([Use(record.deployment_id, [2, 4], [2, 3], 2)])
     current = store.get(record.deployment_id)
     assert current.request_count == 3 and current.last_used_at is not None
     assert stored_record(registry.client, record)["request_count"] == 0  # not written yet
     store.flush()
     assert stored_record(registry.client, record)["request_count"] == 3
-    last = store.logs(record.deployment_id, 1)[0]
+    entries = store.logs(record.deployment_id, 3)
+    assert [e.details and e.details["request_count"] for e in entries] == [1, 2, 3]
+    last = entries[-1]
     assert last.event == "inference_request"
     assert last.details == {
         "request_count": 3,
@@ -182,9 +182,7 @@ def test_background_flush_writes_counters(
     store = open_store()
     record = store.create(job_id=NN_JOB, kind="nn", name=None, target="local")
     store.start_background_flush(interval=0.05)
-    store.record_use(
-        record.deployment_id, input_shape=[1, 4], output_shape=[1, 3], prediction_count=1
-    )
+    store.record_uses([Use(record.deployment_id, [1, 4], [1, 3], 1)])
     deadline = time.monotonic() + 10
     while stored_record(registry.client, record)["request_count"] != 1:
         assert time.monotonic() < deadline, "counter never flushed"
@@ -199,9 +197,7 @@ def test_stop_start_and_restart(
     stopped = store.create(job_id=NN_JOB, kind="nn", name="b", target="local")
     assert store.delete(stopped.deployment_id).status == STOPPED
     assert store.delete(stopped.deployment_id).status == STOPPED  # repeatable, logged once
-    store.record_use(
-        running.deployment_id, input_shape=[1, 4], output_shape=[1, 3], prediction_count=1
-    )
+    store.record_uses([Use(running.deployment_id, [1, 4], [1, 3], 1)])
     store.close()  # shutdown flushes
 
     after = open_store()
@@ -235,9 +231,7 @@ def test_a_child_process_restores_for_the_api(registry: Registry, tmp_path: Path
     )
     before = DeploymentStore.open(settings)
     running = before.create(job_id=NN_JOB, kind="nn", name="a", target="local")
-    before.record_use(
-        running.deployment_id, input_shape=[1, 4], output_shape=[1, 3], prediction_count=1
-    )
+    before.record_uses([Use(running.deployment_id, [1, 4], [1, 3], 1)])
     before.close()
 
     after = DeploymentStore.open(settings)

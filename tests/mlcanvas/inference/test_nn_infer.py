@@ -4,13 +4,19 @@ import pickle
 from typing import Any
 
 import numpy as np
+import orjson
 import pytest
 import torch
 
 from mlcanvas.compile.module import build_module
 from mlcanvas.errors import InferenceInputError
 from mlcanvas.graph.layers import LayerSpec
-from mlcanvas.inference.nn_infer import MAX_INFER_ROWS, predict, prepare_inputs
+from mlcanvas.inference.nn_infer import (
+    MAX_INFER_ROWS,
+    is_plain_inputs_body,
+    predict,
+    prepare_inputs,
+)
 
 DIGITS = [1, 8, 8]  # r = 3, E = 64
 
@@ -213,6 +219,73 @@ def test_very_deep_nesting_is_handled_without_recursion() -> None:
         prepare_inputs(deep, [1])
 
     assert len(caught.value.extra["got_shape"]) == 5001
+
+
+# --- bodies of plain numbers: numpy converts them in one call, with the walk's outcome ------
+
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "1.0" + "]" * levels
+
+
+@pytest.mark.parametrize(
+    ("inputs_json", "shape"),
+    [
+        ("[[[0.5, 1, -2.5e-3, 1E5]]]", [1, 2, 2]),  # rank r: a batch of one
+        ("[[1, 2], [3, 4]]", [2]),  # [N, E]
+        ("[1, 2, 3, 4]", [2, 2]),  # E values, row-major
+        ("[[[1, 2]], [[3, 4]]]", [1, 2]),  # [N, *S]
+        ("[[1.0, 2.0], [3.0]]", [2]),  # ragged: the walk names the depth and lengths
+        ("[[1.0], [[2.0]]]", [1]),
+        ("[[1, 2, 3]]", [2]),  # a shape outside the table
+        ("[3.40282356e38, -0.0, 1e-46, 16777217]", [4]),  # rounding at the edges
+        ("[3.4028236e38, 1]", [2]),  # rounds to inf: not finite
+        ("[-1e39, 1]", [2]),
+        ("[18446744073709551616, 340282366920938463463374607431768211456]", [2]),  # big ints
+        ("[]", [1]),
+        ("[[]]", [1]),
+        ("3", [1]),  # a scalar is not 1-D
+        (_deep(40), [1]),
+        (_deep(70), [1]),  # deeper than numpy's 64 dimensions
+        (_deep(1000), [1]),  # orjson parses at most 1024 levels
+    ],
+)
+def test_plain_number_bodies_give_what_the_checking_walk_gives(
+    inputs_json: str, shape: list[int]
+) -> None:
+    body = ('{"inputs": ' + inputs_json + "}").encode()
+    assert is_plain_inputs_body(body)
+    inputs = orjson.loads(body)["inputs"]
+
+    def outcome(plain_numbers: bool) -> Any:
+        try:
+            x = prepare_inputs(inputs, shape, plain_numbers=plain_numbers)
+        except InferenceInputError as exc:
+            return ("error", exc.message, exc.extra)
+        return ("batch", x.dtype, list(x.shape), x.tolist(), x.is_contiguous())
+
+    assert outcome(plain_numbers=True) == outcome(plain_numbers=False)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"inputs": [1, true]}',
+        b'{"inputs": [false]}',
+        b'{"inputs": [null, 1]}',
+        b'{"inputs": ["1", 2]}',
+        b'{"inputs": [{"a": 1}]}',
+        b'{"inputs": [1, 2], "return_probabilities": false}',
+        b'{"data": [1, 2]}',
+        b"[1, 2]",
+    ],
+)
+def test_anything_but_numbers_and_lists_is_not_a_plain_body(body: bytes) -> None:
+    assert not is_plain_inputs_body(body)
+
+
+def test_whitespace_and_exponents_keep_a_body_plain() -> None:
+    assert is_plain_inputs_body(b'{ "inputs" :\n\t[[1e-3, -2E+2],\r\n [3, 4]] }')
 
 
 # --- the batch limit ----------------------------------------------------------------------
