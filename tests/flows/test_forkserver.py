@@ -292,3 +292,11 @@ def test_a_forkserver_that_dies_mid_run_makes_the_launcher_exit_70(
     assert launcher.returncode == 70
     _wait_for(lambda: not _pid_alive(child) or _is_zombie(child))  # died with its parent
     assert "forkserver died while the run was executing" in stderr
+
+
+def test_triton_is_left_out_so_the_optimizer_warm_up_does_not_map_it() -> None:
+    """pyproject.toml overrides torch's triton requirement away: torch's optimizers import
+    torch._dynamo, which imports triton (~70 MiB resident) whenever it is installed."""
+    import importlib.util
+
+    assert importlib.util.find_spec("triton") is None
