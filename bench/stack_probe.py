@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import psutil
 
+from mlcanvas.stack.serve import MLFLOW_SERVER_ENV, mlflow_server_argv
+
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 1024**2
 
@@ -119,13 +121,10 @@ def start_mlflow(stack: Any, stack_module: Any) -> float:
     mlruns.mkdir(parents=True, exist_ok=True)
     store = f"sqlite:///{mlruns / 'mlflow.db'}"
     port = stack_module.free_port()
-    stack.env.update(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false", MLFLOW_LOGGING_LEVEL="WARNING")
+    stack.env.update(MLFLOW_SERVER_ENV)
     started = time.perf_counter()
-    stack._spawn("mlflow", [
-        sys.executable, "-m", "mlflow", "server", "--backend-store-uri", store,
-        "--registry-store-uri", store, "--artifacts-destination", (mlruns / "artifacts").as_uri(),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-    ])  # fmt: skip
+    argv = mlflow_server_argv(store, (mlruns / "artifacts").as_uri(), "127.0.0.1", port)
+    stack._spawn("mlflow", argv)
     url = f"http://127.0.0.1:{port}/health"
     stack_module.wait_until(
         lambda: httpx.get(url, timeout=1).status_code == 200, 180, "MLflow server"

@@ -156,35 +156,35 @@ def prefect_server_spec(settings: Settings, *, ui: bool) -> ChildSpec:
     )
 
 
+MLFLOW_SERVER_ENV = {
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "MLFLOW_LOGGING_LEVEL": "WARNING",
+}
+"""Settings of the MLflow server `serve` runs; without job execution it runs as one process."""
+
+
+def mlflow_server_argv(store: str, artifacts: str, host: str, port: int) -> list[str]:
+    """`mlflow server` through our entry point, which execs MLflow's uvicorn in place of the
+    waiting parent (`mlcanvas/stack/mlflow_server.py`): one process instead of two."""
+    return [
+        *(sys.executable, "-m", "mlcanvas.stack.mlflow_server", "server"),
+        *("--backend-store-uri", store, "--registry-store-uri", store),
+        *("--artifacts-destination", artifacts),
+        *("--host", host, "--port", str(port), "--workers", "1"),
+    ]
+
+
 def _mlflow_server(settings: Settings, base: dict[str, str]) -> ChildSpec:
-    store = settings.tracking_uri
-    env = {
-        **base,
-        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-        "MLFLOW_DISABLE_TELEMETRY": "true",
-        "MLFLOW_LOGGING_LEVEL": "WARNING",
-    }
     return ChildSpec(
         name="mlflow",
-        argv=[
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--backend-store-uri",
-            store,
-            "--registry-store-uri",
-            store,
-            "--artifacts-destination",
+        argv=mlflow_server_argv(
+            settings.tracking_uri,
             (settings.mlruns_dir / "artifacts").as_uri(),
-            "--host",
             settings.host,
-            "--port",
-            str(settings.mlflow_port),
-            "--workers",
-            "1",
-        ],
-        env=env,
+            settings.mlflow_port,
+        ),
+        env={**base, **MLFLOW_SERVER_ENV},
         ready=partial(http_ok, http_url(settings.host, settings.mlflow_port, "/health")),
         ready_timeout=READY_TIMEOUT["mlflow"],
         cwd=str(REPO_ROOT),

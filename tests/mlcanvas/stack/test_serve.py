@@ -58,7 +58,7 @@ def test_embedded_stack_starts_four_children_in_order(settings: Settings) -> Non
 
     mlflow = specs["mlflow"]
     argv = mlflow.argv
-    assert argv[1:4] == ["-m", "mlflow", "server"]
+    assert argv[1:4] == ["-m", "mlcanvas.stack.mlflow_server", "server"]
     assert argv[argv.index("--backend-store-uri") + 1] == settings.tracking_uri
     assert argv[argv.index("--registry-store-uri") + 1] == settings.tracking_uri
     artifacts = argv[argv.index("--artifacts-destination") + 1]
