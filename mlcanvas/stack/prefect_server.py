@@ -1,5 +1,6 @@
 """`python -m mlcanvas.stack.prefect_server ARGS`: Prefect's own `python -m prefect ARGS` (here
-`server start ...`), with every SQLite transaction Prefect opens begun IMMEDIATE.
+`server start ...`), with every SQLite transaction Prefect opens begun IMMEDIATE and each JSON
+schema checked once.
 
 Prefect begins most SQLite transactions DEFERRED. When one that has read then writes while
 another connection has written, SQLite fails it at once with "database is locked" (the busy
@@ -8,16 +9,26 @@ seconds. With flow runs, worker polls and run creation all writing, that was ~50
 `bench/api_latency.py` run and 2-5 s stalls of POST /train. IMMEDIATE takes the write lock at
 BEGIN, where SQLite's busy timeout makes a writer wait its turn instead. Reads outside
 transactions are untouched (WAL), and a Prefect on Postgres is not affected at all.
+
+It also checks each JSON schema against the JSON Schema metaschema once per process. Prefect
+checks the work pool's variables schema twice per flow-run creation (`is_valid_schema`, then
+`jsonschema.validate`), each walk of the 2020-12 metaschema ~1.5 ms; that was 5-15 ms of the
+server's ~35 ms of CPU per POST /train (docs/benchmarks.md). Schemas that fail are not
+remembered, so they fail every time as before.
 """
 
 from __future__ import annotations
 
+import json
 import runpy
 import sys
 from collections.abc import Callable
 from typing import Any
 
 from prefect.server.database.configurations import AioSqliteConfiguration
+from prefect.utilities.schema_tools import validation
+
+CHECKED_SCHEMAS_KEPT = 256
 
 
 def begin_sqlite_transactions_immediate() -> None:
@@ -35,8 +46,30 @@ def begin_sqlite_transactions_immediate() -> None:
     AioSqliteConfiguration.begin_transaction = begin_transaction  # type: ignore[method-assign]
 
 
+def check_each_schema_once() -> None:
+    """Remember which schemas passed Prefect's metaschema check (`_VALIDATOR.check_schema`)."""
+    validator = validation._VALIDATOR
+    original: Callable[..., None] = validator.check_schema.__func__  # type: ignore[attr-defined]
+    if getattr(original, "checks_each_schema_once", False):
+        return
+    passed: set[str] = set()
+
+    def check_schema(cls: type, schema: Any, *args: Any, **kwargs: Any) -> None:
+        key = json.dumps(schema, sort_keys=True, default=repr)
+        if key in passed:
+            return
+        original(cls, schema, *args, **kwargs)  # raises for an invalid schema: not remembered
+        if len(passed) >= CHECKED_SCHEMAS_KEPT:
+            passed.clear()
+        passed.add(key)
+
+    check_schema.checks_each_schema_once = True  # type: ignore[attr-defined]
+    validator.check_schema = classmethod(check_schema)  # type: ignore[method-assign,assignment]
+
+
 def main() -> None:
     begin_sqlite_transactions_immediate()
+    check_each_schema_once()
     sys.argv = ["prefect", *sys.argv[1:]]
     runpy.run_module("prefect", run_name="__main__", alter_sys=True)
 
