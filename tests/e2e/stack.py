@@ -3,6 +3,7 @@ each a child process on a free 127.0.0.1 port, started once per session, stopped
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,12 +12,17 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from mlcanvas.stack.serve import EMBEDDED_PREFECT_ENV, prefect_server_argv
 
 ROOT = Path(__file__).resolve().parents[2]
+
+Stream = tuple[list[dict[str, Any]], int | None]
 
 
 def free_port() -> int:
@@ -57,6 +63,42 @@ class Stack:
     @property
     def data_dir(self) -> Path:
         return Path(self.env["MLCANVAS_DATA_DIR"])
+
+    def read_stream(self, path: str, timeout: float = 180, until: str | None = None) -> Stream:
+        """Messages of the websocket at `path` (e.g. /ws/training/<job_id>) until the server
+        closes (or the first of type `until`), and the close code (None when `until` stopped)."""
+        messages = []
+        deadline = time.monotonic() + timeout
+        with connect(f"{self.ws}{path}", open_timeout=30) as ws:
+            try:
+                while True:
+                    remaining = max(0.1, deadline - time.monotonic())
+                    messages.append(json.loads(ws.recv(timeout=remaining)))
+                    if messages[-1]["type"] == until:
+                        break
+            except ConnectionClosed:
+                pass
+            return messages, ws.close_code
+
+    def wait_status(
+        self, family: str, job_id: str, wanted: set[str], timeout: float = 180
+    ) -> dict[str, Any]:
+        """Polls GET /api/<family>/status (family "model" or "rf") until the job's status is
+        one of `wanted`; an API that is down (being restarted) just counts as no status yet."""
+        deadline = time.monotonic() + timeout
+        body: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            try:
+                reply = httpx.get(
+                    f"{self.api}/api/{family}/status", params={"job_id": job_id}, timeout=60
+                )
+                body = reply.json()
+            except httpx.TransportError:
+                body = {}
+            if body.get("status") in wanted:
+                return body
+            time.sleep(0.2)
+        raise AssertionError(f"job {job_id} never reached {wanted}: {body}")
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process

@@ -4,15 +4,11 @@ names the field or node (never a 5xx), and nothing else is disturbed (contract Â
 from __future__ import annotations
 
 import copy
-import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
 MALFORMED_IDS = ["not-a-job", "0123456789ABCDEF0123456789ABCDEF", "0" * 31, "../../etc/passwd", ""]
@@ -22,32 +18,6 @@ IRIS_INPUTS = [5.1, 3.5, 1.4, 0.2]
 Graph = dict[str, Any]
 DigitsJob = tuple[str, dict[str, Any]]
 Request = Callable[[httpx.Client, str], httpx.Response]
-
-
-def read_stream(url: str, timeout: float = 60) -> tuple[list[dict[str, Any]], int | None]:
-    """Every message until the server closes, and its close code."""
-    messages = []
-    deadline = time.monotonic() + timeout
-    with connect(url, open_timeout=30) as ws:
-        try:
-            while True:
-                messages.append(json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic()))))
-        except ConnectionClosed:
-            pass
-        return messages, ws.close_code
-
-
-def wait_status(
-    http: httpx.Client, job_id: str, wanted: set[str], timeout: float = 180
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        body = http.get("/api/model/status", params={"job_id": job_id}).json()
-        if body["status"] in wanted:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never reached {wanted}: {body}")
 
 
 def latest_job_id(http: httpx.Client, family: str) -> str | None:
@@ -84,12 +54,12 @@ def http(stack: Any) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def digits_job(http: httpx.Client, digits_graph: Graph) -> DigitsJob:
+def digits_job(stack: Any, http: httpx.Client, digits_graph: Graph) -> DigitsJob:
     """One finished digits job shared by this module, with its status body when done."""
     reply = http.post("/api/model/train", json=digits_graph)
     assert reply.status_code == 200, reply.text
     job_id = reply.json()["job_id"]
-    finished = wait_status(http, job_id, {"completed", "failed", "stopped"})
+    finished = stack.wait_status("model", job_id, {"completed", "failed", "stopped"})
     assert finished["status"] == "completed", finished
     return job_id, finished
 
@@ -284,7 +254,9 @@ def test_infer_with_a_wrong_payload_is_400(
         assert detail["got_shape"] == got_shape
 
 
-def test_infer_on_a_job_without_a_model_is_400(http: httpx.Client, digits_graph: Graph) -> None:
+def test_infer_on_a_job_without_a_model_is_400(
+    stack: Any, http: httpx.Client, digits_graph: Graph
+) -> None:
     job_id = http.post("/api/model/train", json=with_training(digits_graph, epochs=500)).json()[
         "job_id"
     ]
@@ -300,7 +272,7 @@ def test_infer_on_a_job_without_a_model_is_400(http: httpx.Client, digits_graph:
         assert weights.json()["detail"]["message"] == "No exported .pt artifact yet for this job"
     finally:
         assert http.post("/api/model/stop", json={"job_id": job_id}).status_code == 200
-        wait_status(http, job_id, {"stopped", "completed", "failed"})
+        stack.wait_status("model", job_id, {"stopped", "completed", "failed"})
 
 
 def _id_requests() -> dict[str, Request]:
@@ -357,14 +329,14 @@ def test_nn_job_id_is_unknown_to_the_rf_endpoints(
 def test_websocket_of_unknown_job_sends_error_and_closes_1008(
     stack: Any, path: str, error_type: str, job_id: str
 ) -> None:
-    messages, code = read_stream(f"{stack.ws}{path}/{job_id}")
+    messages, code = stack.read_stream(f"{path}/{job_id}", timeout=60)
     assert messages == [{"type": error_type, "message": f"Unknown job_id: {job_id}"}]
     assert code == 1008
 
 
 def test_rf_websocket_of_an_nn_job_closes_1008(stack: Any, digits_job: DigitsJob) -> None:
     job_id, _ = digits_job
-    messages, code = read_stream(f"{stack.ws}/ws/rf/training/{job_id}")
+    messages, code = stack.read_stream(f"/ws/rf/training/{job_id}", timeout=60)
     assert messages == [{"type": "rf_error", "message": f"Unknown job_id: {job_id}"}]
     assert code == 1008
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import random
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -34,19 +33,6 @@ DEPLOYMENT_FIELDS = {
     "request_count",
     "name",
 }
-
-
-def wait_status(
-    http: httpx.Client, family: str, job_id: str, wanted: set[str], timeout: float = 240
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        body = http.get(f"/api/{family}/status", params={"job_id": job_id}).json()
-        if body.get("status") in wanted:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never reached {wanted}: {body}")
 
 
 def train(http: httpx.Client, family: str, graph: Graph) -> str:
@@ -93,16 +79,16 @@ def http(stack: Any) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def digits_job(http: httpx.Client, digits_graph: Graph) -> str:
+def digits_job(stack: Any, http: httpx.Client, digits_graph: Graph) -> str:
     job_id = train(http, "model", digits_graph)
-    assert wait_status(http, "model", job_id, TERMINAL)["status"] == "completed"
+    assert stack.wait_status("model", job_id, TERMINAL, timeout=240)["status"] == "completed"
     return job_id
 
 
 @pytest.fixture(scope="module")
-def iris_job(http: httpx.Client, iris_graph: Graph) -> str:
+def iris_job(stack: Any, http: httpx.Client, iris_graph: Graph) -> str:
     job_id = train(http, "rf", iris_graph)
-    assert wait_status(http, "rf", job_id, TERMINAL)["status"] == "completed"
+    assert stack.wait_status("rf", job_id, TERMINAL, timeout=240)["status"] == "completed"
     return job_id
 
 
@@ -284,10 +270,10 @@ def test_running_and_failed_jobs_cannot_be_deployed(
     mnist["nodes"][0]["config"]["shape"] = [1, 28, 28]
     mnist["training"]["dataset"] = "mnist"
     failed_id = train(http, "model", mnist)
-    assert wait_status(http, "model", failed_id, TERMINAL)["status"] == "failed"
+    assert stack.wait_status("model", failed_id, TERMINAL, timeout=240)["status"] == "failed"
     failed = assert_error(http.post("/api/deploy", json={"job_id": failed_id}), 400, "failed")
     assert failed["job_id"] == failed_id
-    wait_status(http, "model", job_id, TERMINAL)
+    stack.wait_status("model", job_id, TERMINAL, timeout=240)
 
 
 def test_restart_brings_deployments_back_stopped_and_start_serves(

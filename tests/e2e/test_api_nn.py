@@ -23,16 +23,6 @@ def follow(stack: Any, job_id: str, timeout: float = 180) -> list[dict[str, Any]
     return messages
 
 
-def wait_status(stack: Any, job_id: str, wanted: set[str], timeout: float = 180) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = httpx.get(f"{stack.api}/api/model/status", params={"job_id": job_id}).json()
-        if body["status"] in wanted:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never reached {wanted}: {body}")
-
-
 @pytest.fixture(scope="module")
 def finished_job(stack: Any, digits_graph: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     reply = httpx.post(f"{stack.api}/api/model/train", json=digits_graph, timeout=30)
@@ -76,7 +66,7 @@ def test_late_watcher_gets_the_full_replay(stack: Any, finished_job: Any) -> Non
 
 def test_status_latest_infer_and_exports(stack: Any, finished_job: Any) -> None:
     job_id, _ = finished_job
-    status = wait_status(stack, job_id, {"completed"})
+    status = stack.wait_status("model", job_id, {"completed"})
     assert status["terminal"] is True and status["has_artifact"] and status["has_python_source"]
     assert set(status["final_metrics"]) >= {"final_loss", "final_accuracy", "final_train_loss"}
     image = [[[0.0] * 8 for _ in range(8)]]
@@ -142,7 +132,7 @@ def test_stop_keeps_the_partial_model(stack: Any, digits_graph: dict[str, Any]) 
                 ws.send(json.dumps({"command": "stop"}))
     assert messages[-1]["type"] == "training_done"
     assert messages[-1]["status"] == "stopped"
-    status = wait_status(stack, job_id, {"stopped"})
+    status = stack.wait_status("model", job_id, {"stopped"})
     assert status["terminal"] and status["has_artifact"]
     image = [[[0.0] * 8 for _ in range(8)]]
     assert (
@@ -181,5 +171,5 @@ def test_cancel_from_prefect_ends_stopped_with_partial_model(
 
                 asyncio.run(cancel())
     assert messages[-1]["type"] == "training_done" and messages[-1]["status"] == "stopped"
-    status = wait_status(stack, job_id, {"stopped", "failed"})
+    status = stack.wait_status("model", job_id, {"stopped", "failed"})
     assert status["status"] == "stopped" and status["has_artifact"]

@@ -7,18 +7,14 @@ other test; each one leaves the whole stack running again, even when it fails.
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import signal
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import psutil
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 log = logging.getLogger(__name__)
 
@@ -26,38 +22,6 @@ TERMINAL = {"completed", "stopped", "failed"}
 IMAGE = [[[0.0] * 8 for _ in range(8)]]
 
 Graph = dict[str, Any]
-Stream = tuple[list[dict[str, Any]], int | None]
-
-
-def read_stream(url: str, timeout: float = 240, until: str | None = None) -> Stream:
-    """Messages until the server closes (or the first of type `until`), and the close code."""
-    messages = []
-    deadline = time.monotonic() + timeout
-    with connect(url, open_timeout=30) as ws:
-        try:
-            while True:
-                messages.append(json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic()))))
-                if messages[-1]["type"] == until:
-                    break
-        except ConnectionClosed:
-            pass
-        return messages, ws.close_code
-
-
-def wait_status(
-    http: httpx.Client, job_id: str, wanted: set[str], timeout: float = 240
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        try:
-            body = http.get("/api/model/status", params={"job_id": job_id}).json()
-        except httpx.TransportError:  # the API is still coming back
-            body = {}
-        if body.get("status") in wanted:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never reached {wanted}: {body}")
 
 
 def train(http: httpx.Client, graph: Graph, epochs: int) -> str:
@@ -70,7 +34,7 @@ def train(http: httpx.Client, graph: Graph, epochs: int) -> str:
 
 def wait_first_epoch(stack: Any, job_id: str) -> None:
     """Returns once the job has really started training (its first epoch_update)."""
-    messages, _ = read_stream(f"{stack.ws}/ws/training/{job_id}", until="epoch_update")
+    messages, _ = stack.read_stream(f"/ws/training/{job_id}", timeout=240, until="epoch_update")
     assert messages[-1]["type"] == "epoch_update", messages
 
 
@@ -84,10 +48,10 @@ def ensure_running(stack: Any) -> None:
         stack.start_api()
 
 
-def stop_if_active(http: httpx.Client, job_id: str) -> None:
+def stop_if_active(stack: Any, http: httpx.Client, job_id: str) -> None:
     reply = http.post("/api/model/stop", json={"job_id": job_id})
     if reply.status_code == 200 and reply.json()["status"] not in TERMINAL:
-        wait_status(http, job_id, TERMINAL)
+        stack.wait_status("model", job_id, TERMINAL, timeout=240)
 
 
 @pytest.fixture(scope="module")
@@ -112,10 +76,10 @@ def test_api_restart_mid_job_keeps_the_job_and_replays_it(
     finally:
         ensure_running(stack)
 
-    status = wait_status(http, job_id, TERMINAL)
+    status = stack.wait_status("model", job_id, TERMINAL, timeout=240)
     assert status["status"] == "completed", status
     assert status["has_artifact"] and status["final_metrics"]["final_accuracy"] > 0.5
-    messages, code = read_stream(f"{stack.ws}/ws/training/{job_id}")
+    messages, code = stack.read_stream(f"/ws/training/{job_id}", timeout=240)
     assert [m["type"] for m in messages] == (
         ["ws_connected", "training_backend"] + ["epoch_update"] * epochs + ["training_done"]
     )
@@ -147,20 +111,20 @@ def test_executor_kill_fails_the_job_and_new_jobs_run(
         assert not alive, f"old forkserver processes still running: {alive}"
         stack.start_executor()
 
-        status = wait_status(http, job_id, TERMINAL, timeout=120)
+        status = stack.wait_status("model", job_id, TERMINAL, timeout=120)
         assert status["status"] == "failed", status
         assert status["terminal"] is True and status["error"]
-        messages, code = read_stream(f"{stack.ws}/ws/training/{job_id}")
+        messages, code = stack.read_stream(f"/ws/training/{job_id}", timeout=240)
         assert messages[0]["type"] == "ws_connected"
         assert messages[-1]["type"] == "error" and messages[-1]["message"], messages[-1]
         ends = [m for m in messages if m["type"] in ("training_done", "error")]
         assert len(ends) == 1 and code == 1000
 
         fresh = train(http, digits_graph, 2)
-        assert wait_status(http, fresh, TERMINAL)["status"] == "completed"
+        assert stack.wait_status("model", fresh, TERMINAL, timeout=240)["status"] == "completed"
     finally:
         ensure_running(stack)
-        stop_if_active(http, job_id)
+        stop_if_active(stack, http, job_id)
         _reap(old_tree)
 
 

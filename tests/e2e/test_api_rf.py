@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import io
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,8 +12,6 @@ from typing import Any
 import httpx
 import joblib
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 IRIS_CLASSES = ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
 SETOSA_ROW = [5.1, 3.5, 1.4, 0.2]
@@ -22,36 +19,7 @@ VIRGINICA_ROW = [6.7, 3.0, 5.2, 2.3]
 TERMINAL = {"completed", "stopped", "failed"}
 
 Graph = dict[str, Any]
-Stream = tuple[list[dict[str, Any]], int | None]
 IrisJob = tuple[str, list[dict[str, Any]], int | None]
-
-
-def read_stream(url: str, timeout: float = 180, until: str | None = None) -> Stream:
-    """Messages until the server closes (or the first of type `until`), and the close code."""
-    messages = []
-    deadline = time.monotonic() + timeout
-    with connect(url, open_timeout=30) as ws:
-        try:
-            while True:
-                messages.append(json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic()))))
-                if messages[-1]["type"] == until:
-                    break
-        except ConnectionClosed:
-            pass
-        return messages, ws.close_code
-
-
-def wait_status(
-    http: httpx.Client, job_id: str, wanted: set[str], timeout: float = 180
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        body = http.get("/api/rf/status", params={"job_id": job_id}).json()
-        if body["status"] in wanted:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never reached {wanted}: {body}")
 
 
 def forest(graph: Graph, *, trees: int, log_every: int = 10) -> Graph:
@@ -78,7 +46,7 @@ def http(stack: Any) -> Iterator[httpx.Client]:
 def iris_job(stack: Any, http: httpx.Client, iris_graph: Graph) -> IrisJob:
     """One finished 30-tree iris job shared by this module: id, stream and close code."""
     job_id = train(http, iris_graph)
-    messages, code = read_stream(f"{stack.ws}/ws/rf/training/{job_id}")
+    messages, code = stack.read_stream(f"/ws/rf/training/{job_id}")
     return job_id, messages, code
 
 
@@ -102,9 +70,9 @@ def test_stream_is_progress_in_order_then_done_then_close(iris_job: IrisJob) -> 
     assert code == 1000
 
 
-def test_status_is_completed_with_final_metrics(http: httpx.Client, iris_job: IrisJob) -> None:
+def test_status_is_completed_with_final_metrics(stack: Any, iris_job: IrisJob) -> None:
     job_id, messages, _ = iris_job
-    status = wait_status(http, job_id, TERMINAL)
+    status = stack.wait_status("rf", job_id, TERMINAL)
     assert status["status"] == "completed" and status["terminal"] is True
     assert status["error"] is None
     assert status["has_artifact"] and status["has_python_source"]
@@ -259,7 +227,7 @@ def test_status_stays_answerable_while_a_large_forest_trains(
     assert seen[-1] == "completed"
     assert "running" in seen
     assert slowest < 1.0, f"slowest status read took {slowest:.2f} s"
-    messages, _ = read_stream(f"{stack.ws}/ws/rf/training/{job_id}")
+    messages, _ = stack.read_stream(f"/ws/rf/training/{job_id}")
     progress = [m["trees_built"] for m in messages if m["type"] == "rf_progress"]
     assert progress == list(range(10, 401, 10))
     assert messages[-1]["type"] == "rf_done"
@@ -270,14 +238,14 @@ def test_stop_mid_training_keeps_the_forest(
 ) -> None:
     job_id = train(http, forest(iris_graph, trees=5000))
     try:
-        first, _ = read_stream(f"{stack.ws}/ws/rf/training/{job_id}", until="rf_progress")
+        first, _ = stack.read_stream(f"/ws/rf/training/{job_id}", until="rf_progress")
         assert first[-1]["type"] == "rf_progress"
         stop = http.post("/api/rf/stop", json={"job_id": job_id})
         assert stop.status_code == 200, stop.text
         assert stop.json() == {"job_id": job_id, "status": "stopping"}
-        messages, code = read_stream(f"{stack.ws}/ws/rf/training/{job_id}")
+        messages, code = stack.read_stream(f"/ws/rf/training/{job_id}")
     finally:
-        status = wait_status(http, job_id, TERMINAL)
+        status = stack.wait_status("rf", job_id, TERMINAL)
     assert status["status"] == "stopped" and status["terminal"] is True
     assert status["has_artifact"] is True
     assert messages[-1]["type"] == "rf_done" and code == 1000
