@@ -21,6 +21,7 @@ MAX_INFER_ROWS = 4096
 """Most rows one infer request may carry; bounds the memory and time of a CPU forward pass."""
 
 
+_NOT_FINITE = "values must be finite numbers within float32 range"
 _PLAIN_INPUTS_SKELETON = b'{"inputs":}'
 _NUMBER_LIST_BYTES = b"0123456789+-.eE,[] \t\r\n"
 
@@ -112,7 +113,7 @@ def _finite_float32(values: list[int | float]) -> np.ndarray:
         with np.errstate(over="ignore"):
             flat = np.fromiter(values, dtype=np.float32, count=len(values))
     except OverflowError as exc:
-        raise _invalid("values must be finite numbers within float32 range") from exc
+        raise _invalid(_NOT_FINITE) from exc
     return _check_finite(flat)
 
 
@@ -131,7 +132,7 @@ def _plain_float32(inputs: Any) -> tuple[list[int], np.ndarray] | None:
 
 def _check_finite(flat: np.ndarray) -> np.ndarray:
     if not np.isfinite(flat).all():
-        raise _invalid("values must be finite numbers within float32 range")
+        raise _invalid(_NOT_FINITE)
     return flat
 
 

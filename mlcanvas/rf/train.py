@@ -19,7 +19,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import confusion_matrix
 
 from mlcanvas.errors import InvalidInputError
-from mlcanvas.rf.growth import GrowInOneFit, GrowInSteps
+from mlcanvas.rf.growth import HEARTBEAT_SECONDS, GrowInOneFit, GrowInSteps
 from mlcanvas.rf.hyperparameters import RFHyperparameters
 from mlcanvas.rf.running_votes import RunningVotes
 
@@ -181,7 +181,11 @@ def train_forest(
                 next_checkpoint = next(checkpoints, 0)
                 yield progress()
         now = time.perf_counter()
-        if stopped or should_stop is None or not (at_checkpoint or now - last_poll >= 0.1):
+        if (
+            stopped
+            or should_stop is None
+            or not (at_checkpoint or now - last_poll >= HEARTBEAT_SECONDS)
+        ):
             continue
         last_poll = now
         if should_stop():

@@ -128,7 +128,7 @@ EMBEDDED_PREFECT_ENV = {
 
 def prefect_server_argv(host: str, port: int) -> list[str]:
     """`prefect server start` through our entry point, which makes its SQLite writers queue
-    instead of failing (`mlcanvas/stack/prefect_server.py`)."""
+    instead of failing and checks each JSON schema once (`mlcanvas/stack/prefect_server.py`)."""
     return [
         *(sys.executable, "-m", "mlcanvas.stack.prefect_server"),
         *("server", "start", "--host", host, "--port", str(port)),

@@ -17,7 +17,11 @@ IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
 
 
 def _train(
-    iris: IrisSplit, hyperparameters: RFHyperparameters, log_every: int = 10, **kwargs: object
+    iris: IrisSplit,
+    hyperparameters: RFHyperparameters,
+    log_every: int = 10,
+    n_jobs: int = 1,
+    **kwargs: object,
 ) -> list[RFProgress | RFResult]:
     return list(
         train_forest(
@@ -28,7 +32,7 @@ def _train(
             hyperparameters=hyperparameters,
             log_every_trees=log_every,
             class_names=IRIS_CLASSES,
-            n_jobs=1,
+            n_jobs=n_jobs,
             **kwargs,  # type: ignore[arg-type]
         )
     )
@@ -156,16 +160,7 @@ def test_confusion_matrix_covers_classes_missing_from_a_split(iris: IrisSplit) -
 def test_all_cores_give_the_same_forest(iris: IrisSplit) -> None:
     hyperparameters = RFHyperparameters(n_estimators=6, random_state=3)
     *_, serial = _train(iris, hyperparameters, 3)
-    *_, parallel = train_forest(
-        iris.X_train,
-        iris.y_train,
-        iris.X_test,
-        iris.y_test,
-        hyperparameters=hyperparameters,
-        log_every_trees=3,
-        class_names=IRIS_CLASSES,
-        n_jobs=-1,
-    )
+    *_, parallel = _train(iris, hyperparameters, 3, n_jobs=-1)
     assert isinstance(serial, RFResult) and isinstance(parallel, RFResult)
     assert serial.confusion_matrix == parallel.confusion_matrix
     assert serial.feature_importances == pytest.approx(parallel.feature_importances)
@@ -189,16 +184,7 @@ def test_labels_outside_the_classes_are_rejected(iris: IrisSplit) -> None:
 def test_several_workers_report_the_same_checkpoints_and_scores(iris: IrisSplit) -> None:
     hyperparameters = RFHyperparameters(n_estimators=25, random_state=1)
     *serial_progress, serial = _train(iris, hyperparameters)
-    *progress, parallel = train_forest(
-        iris.X_train,
-        iris.y_train,
-        iris.X_test,
-        iris.y_test,
-        hyperparameters=hyperparameters,
-        log_every_trees=10,
-        class_names=IRIS_CLASSES,
-        n_jobs=2,
-    )
+    *progress, parallel = _train(iris, hyperparameters, n_jobs=2)
     assert [p.trees_built for p in progress] == [10, 20, 25]  # type: ignore[union-attr]
     assert isinstance(serial, RFResult) and isinstance(parallel, RFResult)
     assert progress[-1].oob_score == pytest.approx(serial_progress[-1].oob_score)  # type: ignore[union-attr]
