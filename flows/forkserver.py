@@ -119,7 +119,7 @@ def _recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
 
 def take_over(request: dict, fds: list[int]) -> None:
     """In the forked child: take the launcher's stdio, environment and directory, die with the
-    forkserver, and drop to the training priority before any thread exists (threads inherit
+    forkserver, and drop to the training niceness before any thread exists (threads inherit
     it), so training yields the CPU to the API and Prefect server on this machine."""
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     for target, fd in enumerate(fds):
@@ -130,20 +130,7 @@ def take_over(request: dict, fds: list[int]) -> None:
     os.environ.clear()
     os.environ.update(request["env"])
     os.chdir(request["cwd"])
-    settings = Settings()
-    os.nice(settings.training_nice)
-    if settings.training_sched_idle:
-        _schedule_idle()
-
-
-def _schedule_idle() -> None:
-    """SCHED_IDLE, where the OS has it. Under load, POST /train answered ~10% sooner at
-    p25/p50/p75 than with niceness alone (docs/benchmarks.md): each Prefect flow-run creation
-    hands work to its SQLite thread and back ~100 times, and every hand-off waited for a core."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError) as exc:
-        log.warning("training keeps the normal scheduling policy: %s", exc)
+    os.nice(Settings().training_nice)
 
 
 def _run_child(request: dict, fds: list[int]) -> NoReturn:

@@ -58,12 +58,6 @@ class Settings(BaseSettings):
         description="Scheduling niceness of flow runs on executors, so training yields the CPU "
         "to the API and the Prefect server on the same machine (0 = same priority).",
     )
-    training_sched_idle: bool = Field(
-        default=True,
-        description="Run flow runs under Linux's SCHED_IDLE policy: a waking API or Prefect "
-        "server thread then takes a core from training at once instead of waiting out a time "
-        "slice, and training still gets every core nobody else wants.",
-    )
     cancel_grace_seconds: float = Field(
         default=30.0,
         description="After a Prefect cancel, how long a run may take to save before SIGTERM "
