@@ -311,7 +311,7 @@ def _make_dry_run(*args: str) -> str:
 
 
 def test_make_installs_the_cpu_torch_build_where_the_machine_keeps_its_wheel() -> None:
-    """The CUDA build loads its CUDA libraries at import, GPU or not: ~265 MiB more in the
+    """The CUDA build loads its CUDA libraries at import, GPU or not: ~300 MiB more in the
     warm forkserver. Machines of this project's kind (CI's too) keep the CPU-only wheel."""
     has_cpu_wheel = any(Path("/opt/wheels").glob("torch-2.13.0+cpu-*.whl"))
     assert f"--extra {'cpu' if has_cpu_wheel else 'cuda'}" in _make_dry_run()
