@@ -34,12 +34,17 @@ ApiOption = Annotated[
 ]
 
 
+DEPLOY_TIMEOUT_SECONDS = 120.0
+"""A stack's first deployment registers the model in MLflow and loads MLflow into the API:
+over the client's default 10 s on a busy machine, and a timed-out deploy still lands."""
+
+
 class DeploymentClient(StackClient):
     """The deployment endpoints of a running stack; every call raises MLCanvasError."""
 
     def deploy(self, job_id: str, name: str | None) -> dict[str, Any]:
         body = {"job_id": job_id, "target": "local", "name": name}
-        return self._request("POST", "/api/deploy", json=body)
+        return self._request("POST", "/api/deploy", json=body, timeout=DEPLOY_TIMEOUT_SECONDS)
 
     def deployments(self) -> list[dict[str, Any]]:
         return list(self._request("GET", "/api/deploy/list")["deployments"])

@@ -6,10 +6,12 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from mlcanvas.cli import app
+from mlcanvas.cli_deploy import DEPLOY_TIMEOUT_SECONDS, DeploymentClient
 
 WIDE = {"COLUMNS": "220", "NO_COLOR": "1"}
 DEPLOYMENT = "a" * 32
@@ -54,3 +56,19 @@ def test_predict_without_a_stack(tmp_path: Path, no_stack_url: str) -> None:
         app, ["predict", DEPLOYMENT, str(inputs), "--api", no_stack_url], env=WIDE
     )
     assert result.exit_code == 1 and "No stack answers" in result.output
+
+
+def test_deploy_waits_longer_than_other_calls_for_the_first_deployment() -> None:
+    seen: list[dict[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, json={"deployment_id": "d"})
+
+    client = DeploymentClient("http://stack.invalid")
+    client._http.close()
+    client._http = httpx.Client(base_url=client.base_url, transport=httpx.MockTransport(answer))
+    with client:
+        client.deploy("ab" * 16, None)
+
+    assert seen[0]["read"] == DEPLOY_TIMEOUT_SECONDS > 10
